@@ -1,0 +1,42 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { Logger as PinoLogger } from 'pino';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './platform/config/config.js';
+import { createValidationPipe } from './platform/http/validation.js';
+import { requestMiddleware } from './platform/http/request-middleware.js';
+import { createLogger, PinoLoggerService } from './platform/logging/logger.js';
+import { MetricsService } from './platform/metrics/metrics.service.js';
+import { buildOpenApiDocument } from './platform/openapi.js';
+
+export interface CreateAppOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  logger?: PinoLogger;
+  /** Build the module graph without instantiating providers (no database): for writing the spec. */
+  preview?: boolean;
+}
+
+/** The configured HTTP app, not yet listening: shared by main, the tests and the spec generator. */
+export async function createApp(options: CreateAppOptions): Promise<NestExpressApplication> {
+  const logger = options.logger ?? createLogger(options.config.logLevel);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl }),
+    {
+      bodyParser: false,
+      logger: new PinoLoggerService(logger),
+      preview: options.preview ?? false,
+      abortOnError: false,
+    },
+  );
+  app.disable('x-powered-by');
+  if (!options.preview) {
+    app.use(requestMiddleware(logger, app.get(MetricsService)));
+  }
+  app.useBodyParser('json', { limit: options.config.jsonBodyLimit });
+  app.useGlobalPipes(createValidationPipe());
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  return app;
+}

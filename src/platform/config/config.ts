@@ -1,0 +1,266 @@
+import path from 'node:path';
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const TRAINER_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type TrainerBackendSetting = (typeof TRAINER_BACKENDS)[number];
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') {
+    return value;
+  }
+  const normalised = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalised)) {
+    return true;
+  }
+  if (['false', '0', 'no', 'off'].includes(normalised)) {
+    return false;
+  }
+  return value;
+};
+
+const toInteger = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+const SIZE_PATTERN = /^\d+(b|kb|mb|gb)?$/i;
+
+/**
+ * Every environment variable TuneForge reads, declared once. Nothing else reads process.env.
+ * The names are the variables' own names so that a validation error names the variable.
+ */
+export class EnvironmentVariables {
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  HOST?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  DATA_DIR?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message: 'S3_BUCKET must be a valid S3 bucket name (3-63 characters: a-z, 0-9, dot, hyphen)',
+  })
+  S3_BUCKET?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
+    { message: 'S3_ENDPOINT must be an http(s) URL' },
+  )
+  S3_ENDPOINT?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9-]+$/, { message: 'S3_REGION must look like us-east-1' })
+  S3_REGION?: string;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'S3_FORCE_PATH_STYLE must be one of true, false' })
+  S3_FORCE_PATH_STYLE?: boolean;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9/._-]*$/, { message: 'S3_PREFIX may contain only letters, digits, /, ., _ and -' })
+  S3_PREFIX?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^tf_[A-Za-z0-9_]{32,}$/, {
+    message: 'TUNEFORGE_BOOTSTRAP_KEY must start with tf_ followed by at least 32 letters, digits or underscores',
+  })
+  TUNEFORGE_BOOTSTRAP_KEY?: string;
+
+  @IsOptional()
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL?: LogLevel;
+
+  @IsOptional()
+  @IsIn(TRAINER_BACKENDS, { message: `TRAINER_BACKEND must be one of ${TRAINER_BACKENDS.join(', ')}` })
+  TRAINER_BACKEND?: TrainerBackendSetting;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  TRAINER_SLOTS?: number;
+
+  @IsOptional()
+  @IsString()
+  @Matches(SIZE_PATTERN, { message: 'JSON_BODY_LIMIT must be a size such as 1mb, 512kb or 1048576' })
+  JSON_BODY_LIMIT?: string;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_BURST?: number;
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
+    { message: 'PUBLIC_URL must be an http(s) URL' },
+  )
+  PUBLIC_URL?: string;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'DB_MIGRATE_ON_START must be one of true, false' })
+  DB_MIGRATE_ON_START?: boolean;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  NODE_ENV?: string;
+}
+
+export interface S3Settings {
+  bucket: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  prefix: string;
+}
+
+/** The validated, typed configuration the rest of the app reads. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Set when the operator gives a server; unset means the embedded PostgreSQL. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** Set when artifacts go to S3; unset means the local folder DATA_DIR/artifacts. */
+  s3?: S3Settings;
+  bootstrapKey?: string;
+  logLevel: LogLevel;
+  trainerBackend: TrainerBackendSetting;
+  /** Unset means: one per GPU on GPU backends, one on CPU backends. */
+  trainerSlots?: number;
+  jsonBodyLimit: string;
+  rateLimitPerMinute: number;
+  rateLimitBurst: number;
+  publicUrl?: string;
+  migrateOnStart: boolean;
+  databasePoolSize: number;
+}
+
+export class ConfigurationError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export function loadConfig(
+  environment: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): AppConfig {
+  // Empty strings count as unset, as in most twelve-factor tools; variables not declared above are
+  // dropped by the whitelist.
+  const raw: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) {
+    if (value !== undefined && value !== '') {
+      raw[name] = value;
+    }
+  }
+  const env = plainToInstance(EnvironmentVariables, raw);
+  const errors = validateSync(env, { whitelist: true, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const first = errors[0];
+    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    const shown = first.property.includes('KEY') ? '(hidden)' : JSON.stringify(raw[first.property]);
+    const message = reason.startsWith(first.property) ? reason : `${first.property}: ${reason}`;
+    throw new ConfigurationError(first.property, `Invalid configuration: ${message} (got ${shown})`);
+  }
+  if ((env.S3_ENDPOINT || env.S3_REGION || env.S3_PREFIX || env.S3_FORCE_PATH_STYLE !== undefined) && !env.S3_BUCKET) {
+    throw new ConfigurationError(
+      'S3_BUCKET',
+      'Invalid configuration: S3_BUCKET must be set when any other S3_* variable is set',
+    );
+  }
+  const dataDir = path.resolve(env.DATA_DIR ?? 'data');
+  return {
+    port: env.PORT ?? 8080,
+    host: env.HOST ?? '0.0.0.0',
+    databaseUrl: env.DATABASE_URL,
+    dataDir,
+    s3: env.S3_BUCKET
+      ? {
+          bucket: env.S3_BUCKET,
+          endpoint: env.S3_ENDPOINT,
+          region: env.S3_REGION ?? 'us-east-1',
+          forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false,
+          prefix: normalisePrefix(env.S3_PREFIX ?? ''),
+        }
+      : undefined,
+    bootstrapKey: env.TUNEFORGE_BOOTSTRAP_KEY,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    trainerBackend: env.TRAINER_BACKEND ?? 'auto',
+    trainerSlots: env.TRAINER_SLOTS,
+    jsonBodyLimit: env.JSON_BODY_LIMIT ?? '1mb',
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
+    rateLimitBurst: env.RATE_LIMIT_BURST ?? env.RATE_LIMIT_PER_MINUTE ?? 600,
+    publicUrl: env.PUBLIC_URL,
+    migrateOnStart: env.DB_MIGRATE_ON_START ?? true,
+    databasePoolSize: env.DB_POOL_SIZE ?? 10,
+  };
+}
+
+function normalisePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  return trimmed ? `${trimmed}/` : '';
+}
+
+/** Injection token for AppConfig. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

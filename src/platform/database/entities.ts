@@ -1,0 +1,6 @@
+import { AuditEventEntity } from '../../audit/audit-event.entity.js';
+import { ApiKeyEntity } from '../../auth/api-key.entity.js';
+import { ProjectEntity } from '../../auth/project.entity.js';
+
+/** Every entity, in one list: the app, the migration tools and the tests all load this. */
+export const ENTITIES = [ProjectEntity, ApiKeyEntity, AuditEventEntity];
