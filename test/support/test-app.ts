@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger as PinoLogger } from 'pino';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.js';
 import { AuthService } from '../../src/auth/auth.service.js';
@@ -43,7 +44,10 @@ export interface TestApp {
  * The real HTTP app on a fresh database of its own (migrated), real storage (S3 when the run has
  * one, under a unique prefix; else a temporary folder), listening on a free loopback port.
  */
-export async function startTestApp(environment: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  environment: Record<string, string> = {},
+  options: { logger?: PinoLogger } = {},
+): Promise<TestApp> {
   const scratch = await createScratchDatabase(testServerUrl(), 'e2e');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tuneforge-e2e-'));
   const adminKey = generateApiKeySecret();
@@ -58,7 +62,7 @@ export async function startTestApp(environment: Record<string, string> = {}): Pr
     ...s3,
     ...environment,
   });
-  const app = await createApp({ config, databaseUrl: scratch.url, logger: createLogger(config.logLevel) });
+  const app = await createApp({ config, databaseUrl: scratch.url, logger: options.logger ?? createLogger(config.logLevel) });
   const dataSource = app.get(DataSource);
   await runMigrations(dataSource);
   await app.get(AuthService).ensureBootstrapKey();

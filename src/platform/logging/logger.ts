@@ -70,16 +70,17 @@ export class PinoLoggerService implements LoggerService {
     message: unknown,
     optional: unknown[],
   ): void {
-    // Nest passes the context (class name) last, and a stack trace before it for errors.
+    // Nest appends the logger's context (the class name) last. Before it may come a message, when
+    // the first argument is an object of fields (`logger.log({ id }, 'created')`), or a stack trace.
     const context =
-      typeof optional[optional.length - 1] === 'string' ? (optional[optional.length - 1] as string) : undefined;
-    const stack = level === 'error' && typeof optional[0] === 'string' && optional.length > 1 ? optional[0] : undefined;
+      optional.length > 0 && typeof optional[optional.length - 1] === 'string' ? optional.pop() : undefined;
+    const text = typeof optional[0] === 'string' ? optional[0] : undefined;
     if (message instanceof Error) {
-      this.logger[level]({ context, err: message }, message.message);
+      this.logger[level]({ context, err: message }, text ?? message.message);
     } else if (typeof message === 'object' && message !== null) {
-      this.logger[level]({ context, ...message });
+      this.logger[level]({ context, ...message }, text);
     } else {
-      this.logger[level]({ context, stack }, String(message));
+      this.logger[level]({ context, stack: level === 'error' ? text : undefined }, String(message));
     }
   }
 }
