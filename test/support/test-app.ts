@@ -62,7 +62,11 @@ export async function startTestApp(
     ...s3,
     ...environment,
   });
-  const app = await createApp({ config, databaseUrl: scratch.url, logger: options.logger ?? createLogger(config.logLevel) });
+  const app = await createApp({
+    config,
+    databaseUrl: scratch.url,
+    logger: options.logger ?? createLogger(config.logLevel),
+  });
   const dataSource = app.get(DataSource);
   await runMigrations(dataSource);
   await app.get(AuthService).ensureBootstrapKey();
