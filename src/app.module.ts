@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { DatasetsModule } from './datasets/datasets.module.js';
 import { Clock } from './platform/clock.js';
 import { APP_CONFIG, type AppConfig } from './platform/config/config.js';
 import { dataSourceOptions } from './platform/database/data-source.js';
@@ -42,6 +43,7 @@ export class AppModule {
         StorageModule,
         AuthModule,
         AuditModule,
+        DatasetsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],
     };

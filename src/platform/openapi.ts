@@ -22,6 +22,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .addTag('auth', 'Projects, API keys and the calling identity')
     .addTag('audit', 'The audit log of mutating calls')
+    .addTag('datasets', 'Datasets, immutable versions, quality reports and transforms')
     .addTag('health', 'Liveness and readiness probes')
     .addTag('observability', 'Prometheus metrics')
     .build();

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetLivenessData, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses } from './types.gen.js';
+import type { CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetLivenessData, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -148,4 +148,138 @@ export const listAuditEvents = <ThrowOnError extends boolean = false>(options?: 
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/audit-events',
     ...options
+});
+
+/**
+ * List datasets
+ *
+ * The project's datasets, newest first.
+ */
+export const listDatasets = <ThrowOnError extends boolean = false>(options?: Options<ListDatasetsData, ThrowOnError>) => (options?.client ?? client).get<ListDatasetsResponses, ListDatasetsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets',
+    ...options
+});
+
+/**
+ * Create a dataset
+ *
+ * A named dataset with its task, schema and provenance (source and licence are required).
+ */
+export const createDataset = <ThrowOnError extends boolean = false>(options: Options<CreateDatasetData, ThrowOnError>) => (options.client ?? client).post<CreateDatasetResponses, CreateDatasetErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get a dataset
+ *
+ * One dataset with its provenance.
+ */
+export const getDataset = <ThrowOnError extends boolean = false>(options: Options<GetDatasetData, ThrowOnError>) => (options.client ?? client).get<GetDatasetResponses, GetDatasetErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}',
+    ...options
+});
+
+/**
+ * List dataset versions
+ *
+ * Versions of a dataset, newest first, deleted ones included as tombstones.
+ */
+export const listDatasetVersions = <ThrowOnError extends boolean = false>(options: Options<ListDatasetVersionsData, ThrowOnError>) => (options.client ?? client).get<ListDatasetVersionsResponses, ListDatasetVersionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}/versions',
+    ...options
+});
+
+/**
+ * Upload a dataset version
+ *
+ * Streams a JSONL or CSV file (optionally gzip-compressed) as the raw body, or as the `file` part of a multipart/form-data form. The file is validated and profiled while it streams; rows with errors make the version `invalid`. Uploading bytes that are already a version of this dataset returns that version with 200 instead of 201.
+ */
+export const uploadDatasetVersion = <ThrowOnError extends boolean = false>(options: Options<UploadDatasetVersionData, ThrowOnError>) => (options.client ?? client).post<UploadDatasetVersionResponses, UploadDatasetVersionErrors, ThrowOnError>({
+    bodySerializer: null,
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}/versions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/x-ndjson',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a dataset version
+ *
+ * Removes the file; the version stays as a tombstone so that models trained on it can still be traced.
+ */
+export const deleteDatasetVersion = <ThrowOnError extends boolean = false>(options: Options<DeleteDatasetVersionData, ThrowOnError>) => (options.client ?? client).delete<DeleteDatasetVersionResponses, DeleteDatasetVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}/versions/{version}',
+    ...options
+});
+
+/**
+ * Get a dataset version
+ *
+ * One version: state, size, hash, counts, verdict and lineage.
+ */
+export const getDatasetVersion = <ThrowOnError extends boolean = false>(options: Options<GetDatasetVersionData, ThrowOnError>) => (options.client ?? client).get<GetDatasetVersionResponses, GetDatasetVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}/versions/{version}',
+    ...options
+});
+
+/**
+ * Get the quality report of a version
+ *
+ * Completeness, duplicates, labels, diversity, representativeness, privacy, the verdict, and the row errors.
+ */
+export const getDatasetVersionQuality = <ThrowOnError extends boolean = false>(options: Options<GetDatasetVersionQualityData, ThrowOnError>) => (options.client ?? client).get<GetDatasetVersionQualityResponses, GetDatasetVersionQualityErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}/versions/{version}/quality',
+    ...options
+});
+
+/**
+ * Preview rows of a version
+ *
+ * Rows from an offset, as parsed (rows with errors are skipped).
+ */
+export const listDatasetVersionRows = <ThrowOnError extends boolean = false>(options: Options<ListDatasetVersionRowsData, ThrowOnError>) => (options.client ?? client).get<ListDatasetVersionRowsResponses, ListDatasetVersionRowsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}/versions/{version}/rows',
+    ...options
+});
+
+/**
+ * Download a version
+ *
+ * The file exactly as uploaded (its SHA-256 is in the ETag and X-Content-SHA256 headers).
+ */
+export const downloadDatasetVersion = <ThrowOnError extends boolean = false>(options: Options<DownloadDatasetVersionData, ThrowOnError>) => (options.client ?? client).get<DownloadDatasetVersionResponses, DownloadDatasetVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}/versions/{version}/download',
+    ...options
+});
+
+/**
+ * Transform a version into new versions
+ *
+ * Applies the steps in order (clean, dedupe, redact, map_labels, drop_rows, normalize, augment_text, augment_numeric, oversample, split) and stores the result as new versions linked to this one. Deterministic: the same version and steps give the same bytes and versions.
+ */
+export const transformDatasetVersion = <ThrowOnError extends boolean = false>(options: Options<TransformDatasetVersionData, ThrowOnError>) => (options.client ?? client).post<TransformDatasetVersionResponses, TransformDatasetVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/datasets/{datasetId}/versions/{version}/transforms',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

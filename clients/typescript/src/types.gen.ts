@@ -40,7 +40,7 @@ export type ReadinessDto = {
 /**
  * Machine-readable error code.
  */
-export type ErrorCode = 'validation_failed' | 'malformed_json' | 'payload_too_large' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
+export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'invalid_state' | 'payload_too_large' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
 
 export type ErrorDetailDto = {
     /**
@@ -318,6 +318,643 @@ export type AuditEventListDto = {
      * Cursor of the next page; null on the last page.
      */
     nextCursor: string | null;
+};
+
+/**
+ * What the data trains.
+ */
+export type DatasetTask = 'classification' | 'regression' | 'causal-lm' | 'chat' | 'prompt-completion';
+
+export type DatasetSchemaDto = {
+    /**
+     * Fields that hold the model input (text, chat messages, or tabular features).
+     */
+    inputFields: Array<string>;
+    /**
+     * Field that holds the label or target (classification, regression, prompt-completion).
+     */
+    labelField?: string;
+};
+
+/**
+ * Whether the data may contain personal data. With yes or unknown, every read of its versions is audited.
+ */
+export type PersonalDataDeclaration = 'yes' | 'no' | 'unknown';
+
+export type CreateDatasetDto = {
+    /**
+     * Name, unique in the project.
+     */
+    name: string;
+    /**
+     * What the data is and how it was collected.
+     */
+    description?: string;
+    /**
+     * What the data trains.
+     */
+    task: DatasetTask;
+    /**
+     * Which fields are input and label; defaults by task (text/label, text, messages, prompt/completion).
+     */
+    schema?: DatasetSchemaDto;
+    /**
+     * Where the data comes from: a URL or a description. Required: provenance is recorded for every model trained on it.
+     */
+    source: string;
+    /**
+     * SPDX licence id of the data (e.g. CC-BY-4.0, MIT, Apache-2.0), or `proprietary`. Required.
+     */
+    license: string;
+    /**
+     * Whether the data may contain personal data. With yes or unknown, every read of its versions is audited.
+     */
+    containsPersonalData: PersonalDataDeclaration;
+    /**
+     * Legal basis for using the data (consent, contract, legitimate interest, public data...). Required when containsPersonalData is yes.
+     */
+    legalBasis?: string;
+    /**
+     * Overrides of the quality thresholds (see the quality report) for this dataset.
+     */
+    qualityThresholds?: {
+        [key: string]: unknown;
+    };
+};
+
+export type DatasetDto = {
+    /**
+     * Dataset id.
+     */
+    id: string;
+    /**
+     * Project it belongs to.
+     */
+    projectId: string;
+    /**
+     * Name, unique in the project.
+     */
+    name: string;
+    /**
+     * Description.
+     */
+    description: string;
+    /**
+     * Task.
+     */
+    task: DatasetTask;
+    /**
+     * Input and label fields.
+     */
+    schema: DatasetSchemaDto;
+    /**
+     * Provenance: URL or description.
+     */
+    source: string;
+    /**
+     * SPDX licence id or proprietary.
+     */
+    license: string;
+    /**
+     * Declared personal data.
+     */
+    containsPersonalData: PersonalDataDeclaration;
+    /**
+     * Legal basis for using the data.
+     */
+    legalBasis: string;
+    /**
+     * Quality threshold overrides.
+     */
+    qualityThresholds: {
+        [key: string]: unknown;
+    };
+    /**
+     * Created at.
+     */
+    createdAt: string;
+};
+
+export type DatasetListDto = {
+    /**
+     * Datasets, newest first.
+     */
+    data: Array<DatasetDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+/**
+ * ready: usable; invalid: has row errors, cannot be trained on; deleted: file removed, kept for lineage.
+ */
+export type DatasetVersionState = 'ready' | 'invalid' | 'deleted';
+
+/**
+ * File format.
+ */
+export type DatasetFormat = 'jsonl' | 'csv';
+
+/**
+ * Overall quality verdict; a failing version is refused by jobs unless they allow quality failures.
+ */
+export type QualityVerdict = 'pass' | 'warn' | 'fail';
+
+export type DatasetVersionDto = {
+    /**
+     * Version id.
+     */
+    id: string;
+    /**
+     * Dataset id.
+     */
+    datasetId: string;
+    /**
+     * Version number, from 1.
+     */
+    version: number;
+    /**
+     * ready: usable; invalid: has row errors, cannot be trained on; deleted: file removed, kept for lineage.
+     */
+    state: DatasetVersionState;
+    /**
+     * File format.
+     */
+    format: DatasetFormat;
+    /**
+     * Compression of the stored file.
+     */
+    compression: 'gzip' | 'none';
+    /**
+     * SHA-256 of the file as uploaded.
+     */
+    sha256: string;
+    /**
+     * Size of the file as uploaded, in bytes.
+     */
+    sizeBytes: number;
+    /**
+     * Rows read without error.
+     */
+    rowCount: number;
+    /**
+     * Rows with errors (see the quality report).
+     */
+    errorRowCount: number;
+    /**
+     * Input and label fields of this version.
+     */
+    schema: DatasetSchemaDto;
+    /**
+     * CSV header, for CSV files.
+     */
+    columns: Array<string> | null;
+    /**
+     * Overall quality verdict; a failing version is refused by jobs unless they allow quality failures.
+     */
+    qualityVerdict: QualityVerdict;
+    /**
+     * The version this one was transformed from.
+     */
+    parentVersionId: string | null;
+    /**
+     * The transform steps that made this version.
+     */
+    transformSpec: Array<{
+        [key: string]: unknown;
+    }> | null;
+    /**
+     * What each transform step did.
+     */
+    transformReport: Array<{
+        [key: string]: unknown;
+    }> | null;
+    /**
+     * train, validation or test, for the outputs of a split.
+     */
+    splitName: string | null;
+    /**
+     * Statistics needed at inference, such as feature normalisation.
+     */
+    statistics: {
+        [key: string]: unknown;
+    };
+    /**
+     * Created at.
+     */
+    createdAt: string;
+    /**
+     * When the file was deleted.
+     */
+    deletedAt: string | null;
+};
+
+export type DatasetVersionListDto = {
+    /**
+     * Versions, newest first.
+     */
+    data: Array<DatasetVersionDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+export type RowErrorDto = {
+    /**
+     * Line number (1-based) in the decompressed file.
+     */
+    line: number;
+    /**
+     * The field at fault, where one is.
+     */
+    field?: string;
+    /**
+     * What is wrong.
+     */
+    reason: string;
+};
+
+export type ValidationSummaryDto = {
+    /**
+     * The first row errors.
+     */
+    errors: Array<RowErrorDto>;
+    /**
+     * How many rows had errors in all.
+     */
+    totalErrors: number;
+};
+
+export type QualityReportDto = {
+    /**
+     * Dataset version id.
+     */
+    datasetVersionId: string;
+    /**
+     * Overall verdict.
+     */
+    verdict: QualityVerdict;
+    /**
+     * The report: completeness, duplicates, labels, diversity, representativeness, privacy (each with score and verdict) and overall reasons. Personal data is shown masked, never in full.
+     */
+    report: {
+        [key: string]: unknown;
+    };
+    /**
+     * Row errors found while reading.
+     */
+    validation: ValidationSummaryDto;
+};
+
+export type DatasetRowDto = {
+    /**
+     * Line number (1-based).
+     */
+    line: number;
+    /**
+     * The row.
+     */
+    record: {
+        [key: string]: unknown;
+    };
+};
+
+export type DatasetRowsDto = {
+    /**
+     * Rows from `offset`.
+     */
+    rows: Array<DatasetRowDto>;
+    /**
+     * Offset of the next page; null at the end.
+     */
+    nextOffset: number | null;
+};
+
+/**
+ * Cleans text: trimming, Unicode NFKC, control characters, HTML and case.
+ */
+export type CleanStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'clean';
+    /**
+     * Fields to clean; default: the dataset's input fields (chat: each message's content). Classification labels also get trim and NFKC (not the other operations) unless the label field is listed here, when it gets them all.
+     */
+    fields?: Array<string>;
+    /**
+     * Remove leading and trailing whitespace. Default true.
+     */
+    trim?: boolean;
+    /**
+     * Apply Unicode NFKC normalisation (full-width to ASCII, ligatures, …). Default true.
+     */
+    nfkc?: boolean;
+    /**
+     * Remove C0 and C1 control characters except tab and newline (CR and CRLF become LF). Default true.
+     */
+    stripControl?: boolean;
+    /**
+     * Remove HTML tags, comments and script/style contents, and decode common entities. Default false.
+     */
+    stripHtml?: boolean;
+    /**
+     * Lowercase the text. Default false.
+     */
+    lowercase?: boolean;
+};
+
+/**
+ * `exact`: equal input text after NFKC, lowercasing and whitespace collapsing. `near`: MinHash (64 permutations, word 3-shingles) with LSH (16 bands × 4 rows), confirmed by estimated Jaccard similarity ≥ threshold.
+ */
+export type DedupeMode = 'exact' | 'near';
+
+/**
+ * Removes duplicate rows by their input text (not the label), keeping the first occurrence.
+ */
+export type DedupeStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'dedupe';
+    /**
+     * `exact`: equal input text after NFKC, lowercasing and whitespace collapsing. `near`: MinHash (64 permutations, word 3-shingles) with LSH (16 bands × 4 rows), confirmed by estimated Jaccard similarity ≥ threshold.
+     */
+    mode: DedupeMode;
+    /**
+     * Near mode: the estimated Jaccard similarity from which two rows are duplicates. Default 0.8.
+     */
+    threshold?: number;
+};
+
+/**
+ * Kinds of personal data to redact; default: all of them.
+ */
+export type PersonalDataType = 'email' | 'phone' | 'cn_mobile' | 'payment_card' | 'iban' | 'ipv4' | 'ipv6' | 'cn_resident_id' | 'secret';
+
+/**
+ * Replaces personal data with typed placeholders such as `[EMAIL]`.
+ */
+export type RedactStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'redact';
+    /**
+     * Kinds of personal data to redact; default: all of them.
+     */
+    types?: Array<PersonalDataType>;
+    /**
+     * Fields to redact; default: the input fields, plus the completion of prompt-completion datasets.
+     */
+    fields?: Array<string>;
+};
+
+/**
+ * Renames classes; mapping several labels to one merges those classes.
+ */
+export type MapLabelsStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'map_labels';
+    /**
+     * Old label to new label (numeric labels are matched by their decimal text).
+     */
+    mapping: {
+        [key: string]: string;
+    };
+    /**
+     * Drop rows whose label the mapping does not mention; default false (keep them unchanged).
+     */
+    dropUnmapped?: boolean;
+};
+
+/**
+ * Drops rows that match any rule. Lengths are of the input text: characters are Unicode code points, tokens are words and punctuation marks.
+ */
+export type DropRowsStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'drop_rows';
+    /**
+     * Drop rows with fewer tokens.
+     */
+    minTokens?: number;
+    /**
+     * Drop rows with more tokens.
+     */
+    maxTokens?: number;
+    /**
+     * Drop rows with fewer characters.
+     */
+    minChars?: number;
+    /**
+     * Drop rows with more characters.
+     */
+    maxChars?: number;
+    /**
+     * Drop rows whose input text is blank, or whose label (or completion) is missing or blank.
+     */
+    dropEmpty?: boolean;
+    /**
+     * Drop rows with these labels.
+     */
+    labels?: Array<string>;
+};
+
+/**
+ * `zscore`: (x − mean) / population std; `minmax`: (x − min) / (max − min). A zero spread maps every value to 0.
+ */
+export type NormalizationMethod = 'zscore' | 'minmax';
+
+/**
+ * Normalises numeric fields; the statistics are stored on the new version so inference can apply them.
+ */
+export type NormalizeStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'normalize';
+    /**
+     * Numeric fields (numbers or numeric strings); every row must have a finite value.
+     */
+    fields: Array<string>;
+    /**
+     * `zscore`: (x − mean) / population std; `minmax`: (x − min) / (max − min). A zero spread maps every value to 0.
+     */
+    method: NormalizationMethod;
+};
+
+/**
+ * Operations to draw from, one per variant; default: all.
+ */
+export type EdaOperation = 'swap' | 'delete' | 'insert';
+
+/**
+ * Appends EDA-style variants of text rows (random swap, deletion and insertion of words; no synonym replacement).
+ */
+export type AugmentTextStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'augment_text';
+    /**
+     * Augmentation technique.
+     */
+    technique: 'eda';
+    /**
+     * Variants per row.
+     */
+    copies: number;
+    /**
+     * EDA α: swap and insert change max(1, floor(α × words)) words; delete drops each word with probability α, keeping at least one.
+     */
+    alpha: number;
+    /**
+     * Operations to draw from, one per variant; default: all.
+     */
+    operations?: Array<EdaOperation>;
+    /**
+     * Seed of the pseudo-random generator: the same seed gives the same result.
+     */
+    seed: number;
+    /**
+     * Only augment rows of these classes; default: every row.
+     */
+    labels?: Array<string>;
+};
+
+/**
+ * Appends copies of every row with Gaussian noise added to numeric fields.
+ */
+export type AugmentNumericStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'augment_numeric';
+    /**
+     * Numeric fields to add noise to.
+     */
+    fields: Array<string>;
+    /**
+     * Standard deviation of the noise, in the fields' own units (normalise first for scale-free noise).
+     */
+    noiseStd: number;
+    /**
+     * Noisy copies per row.
+     */
+    copies: number;
+    /**
+     * Seed of the pseudo-random generator: the same seed gives the same result.
+     */
+    seed: number;
+};
+
+/**
+ * `match_majority`: every class up to the largest class; `ratio`: up to ceil(ratio × largest).
+ */
+export type OversampleStrategy = 'match_majority' | 'ratio';
+
+/**
+ * Copies rows of smaller classes until they reach the majority count (or a ratio of it).
+ */
+export type OversampleStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'oversample';
+    /**
+     * `match_majority`: every class up to the largest class; `ratio`: up to ceil(ratio × largest).
+     */
+    strategy: OversampleStrategy;
+    /**
+     * Strategy `ratio` only (required there): the target as a fraction of the majority count.
+     */
+    ratio?: number;
+    /**
+     * Seed of the pseudo-random generator: the same seed gives the same result.
+     */
+    seed: number;
+};
+
+/**
+ * Splits the rows into train, validation and test; must be the last step. Copies made by augmentation or oversampling go to train with their source row and are dropped when the source is in validation or test.
+ */
+export type SplitStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'split';
+    /**
+     * Fraction of rows for training; train + validation + test = 1.
+     */
+    train: number;
+    /**
+     * Fraction of rows for validation.
+     */
+    validation: number;
+    /**
+     * Fraction of rows for testing.
+     */
+    test: number;
+    /**
+     * Seed of the pseudo-random generator: the same seed gives the same result.
+     */
+    seed: number;
+    /**
+     * Split each class in proportion (classification only). Default true.
+     */
+    stratify?: boolean;
+};
+
+export type CreateTransformDto = {
+    /**
+     * Steps applied in order to the parent version; a `split`, if any, must be last. The result is a new version linked to its parent with this spec; the same parent and spec always give the same content.
+     */
+    steps: Array<({
+        op: 'clean';
+    } & CleanStepDto) | ({
+        op: 'dedupe';
+    } & DedupeStepDto) | ({
+        op: 'redact';
+    } & RedactStepDto) | ({
+        op: 'map_labels';
+    } & MapLabelsStepDto) | ({
+        op: 'drop_rows';
+    } & DropRowsStepDto) | ({
+        op: 'normalize';
+    } & NormalizeStepDto) | ({
+        op: 'augment_text';
+    } & AugmentTextStepDto) | ({
+        op: 'augment_numeric';
+    } & AugmentNumericStepDto) | ({
+        op: 'oversample';
+    } & OversampleStepDto) | ({
+        op: 'split';
+    } & SplitStepDto)>;
+};
+
+export type TransformResultDto = {
+    /**
+     * The new versions: one, or train, validation and test after a split.
+     */
+    versions: Array<DatasetVersionDto>;
+    /**
+     * What each step did (rows in and out, and details such as removed duplicates or redaction counts).
+     */
+    report: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Statistics stored on the versions for inference (feature normalisation).
+     */
+    statistics: {
+        [key: string]: unknown;
+    };
 };
 
 export type GetLivenessData = {
@@ -754,3 +1391,506 @@ export type ListAuditEventsResponses = {
 };
 
 export type ListAuditEventsResponse = ListAuditEventsResponses[keyof ListAuditEventsResponses];
+
+export type ListDatasetsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/datasets';
+};
+
+export type ListDatasetsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ListDatasetsError = ListDatasetsErrors[keyof ListDatasetsErrors];
+
+export type ListDatasetsResponses = {
+    200: DatasetListDto;
+};
+
+export type ListDatasetsResponse = ListDatasetsResponses[keyof ListDatasetsResponses];
+
+export type CreateDatasetData = {
+    body: CreateDatasetDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/datasets';
+};
+
+export type CreateDatasetErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * The name is taken in this project.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type CreateDatasetError = CreateDatasetErrors[keyof CreateDatasetErrors];
+
+export type CreateDatasetResponses = {
+    201: DatasetDto;
+};
+
+export type CreateDatasetResponse = CreateDatasetResponses[keyof CreateDatasetResponses];
+
+export type GetDatasetData = {
+    body?: never;
+    path: {
+        datasetId: string;
+    };
+    query?: never;
+    url: '/api/v1/datasets/{datasetId}';
+};
+
+export type GetDatasetErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such dataset in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetDatasetError = GetDatasetErrors[keyof GetDatasetErrors];
+
+export type GetDatasetResponses = {
+    200: DatasetDto;
+};
+
+export type GetDatasetResponse = GetDatasetResponses[keyof GetDatasetResponses];
+
+export type ListDatasetVersionsData = {
+    body?: never;
+    path: {
+        datasetId: string;
+    };
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/datasets/{datasetId}/versions';
+};
+
+export type ListDatasetVersionsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ListDatasetVersionsError = ListDatasetVersionsErrors[keyof ListDatasetVersionsErrors];
+
+export type ListDatasetVersionsResponses = {
+    200: DatasetVersionListDto;
+};
+
+export type ListDatasetVersionsResponse = ListDatasetVersionsResponses[keyof ListDatasetVersionsResponses];
+
+export type UploadDatasetVersionData = {
+    /**
+     * The file.
+     */
+    body: Blob | File;
+    path: {
+        datasetId: string;
+    };
+    query?: {
+        /**
+         * File format; detected from the content when omitted.
+         */
+        format?: 'jsonl' | 'csv';
+        /**
+         * A version of this dataset (or of the one it is validated against) to measure representativeness against.
+         */
+        referenceVersion?: number;
+    };
+    url: '/api/v1/datasets/{datasetId}/versions';
+};
+
+export type UploadDatasetVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such dataset in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Larger than DATASET_MAX_UPLOAD_BYTES, or inflates beyond DATASET_MAX_INFLATED_BYTES.
+     */
+    413: ErrorResponseDto;
+    /**
+     * Not an accepted upload type.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type UploadDatasetVersionError = UploadDatasetVersionErrors[keyof UploadDatasetVersionErrors];
+
+export type UploadDatasetVersionResponses = {
+    /**
+     * The same bytes were already this version.
+     */
+    200: DatasetVersionDto;
+    /**
+     * A new version.
+     */
+    201: DatasetVersionDto;
+};
+
+export type UploadDatasetVersionResponse = UploadDatasetVersionResponses[keyof UploadDatasetVersionResponses];
+
+export type DeleteDatasetVersionData = {
+    body?: never;
+    path: {
+        datasetId: string;
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/datasets/{datasetId}/versions/{version}';
+};
+
+export type DeleteDatasetVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such dataset or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type DeleteDatasetVersionError = DeleteDatasetVersionErrors[keyof DeleteDatasetVersionErrors];
+
+export type DeleteDatasetVersionResponses = {
+    200: DatasetVersionDto;
+};
+
+export type DeleteDatasetVersionResponse = DeleteDatasetVersionResponses[keyof DeleteDatasetVersionResponses];
+
+export type GetDatasetVersionData = {
+    body?: never;
+    path: {
+        datasetId: string;
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/datasets/{datasetId}/versions/{version}';
+};
+
+export type GetDatasetVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such dataset or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetDatasetVersionError = GetDatasetVersionErrors[keyof GetDatasetVersionErrors];
+
+export type GetDatasetVersionResponses = {
+    200: DatasetVersionDto;
+};
+
+export type GetDatasetVersionResponse = GetDatasetVersionResponses[keyof GetDatasetVersionResponses];
+
+export type GetDatasetVersionQualityData = {
+    body?: never;
+    path: {
+        datasetId: string;
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/datasets/{datasetId}/versions/{version}/quality';
+};
+
+export type GetDatasetVersionQualityErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such dataset or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetDatasetVersionQualityError = GetDatasetVersionQualityErrors[keyof GetDatasetVersionQualityErrors];
+
+export type GetDatasetVersionQualityResponses = {
+    200: QualityReportDto;
+};
+
+export type GetDatasetVersionQualityResponse = GetDatasetVersionQualityResponses[keyof GetDatasetVersionQualityResponses];
+
+export type ListDatasetVersionRowsData = {
+    body?: never;
+    path: {
+        datasetId: string;
+        version: number;
+    };
+    query?: {
+        /**
+         * Rows to skip.
+         */
+        offset?: number;
+        /**
+         * Rows to return.
+         */
+        limit?: number;
+    };
+    url: '/api/v1/datasets/{datasetId}/versions/{version}/rows';
+};
+
+export type ListDatasetVersionRowsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such dataset or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The version was deleted.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ListDatasetVersionRowsError = ListDatasetVersionRowsErrors[keyof ListDatasetVersionRowsErrors];
+
+export type ListDatasetVersionRowsResponses = {
+    200: DatasetRowsDto;
+};
+
+export type ListDatasetVersionRowsResponse = ListDatasetVersionRowsResponses[keyof ListDatasetVersionRowsResponses];
+
+export type DownloadDatasetVersionData = {
+    body?: never;
+    path: {
+        datasetId: string;
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/datasets/{datasetId}/versions/{version}/download';
+};
+
+export type DownloadDatasetVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such dataset or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The version was deleted.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type DownloadDatasetVersionError = DownloadDatasetVersionErrors[keyof DownloadDatasetVersionErrors];
+
+export type DownloadDatasetVersionResponses = {
+    /**
+     * The file.
+     */
+    200: Blob | File;
+};
+
+export type DownloadDatasetVersionResponse = DownloadDatasetVersionResponses[keyof DownloadDatasetVersionResponses];
+
+export type TransformDatasetVersionData = {
+    body: CreateTransformDto;
+    path: {
+        datasetId: string;
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/datasets/{datasetId}/versions/{version}/transforms';
+};
+
+export type TransformDatasetVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `datasets:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such dataset or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The version is invalid or deleted.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type TransformDatasetVersionError = TransformDatasetVersionErrors[keyof TransformDatasetVersionErrors];
+
+export type TransformDatasetVersionResponses = {
+    201: TransformResultDto;
+};
+
+export type TransformDatasetVersionResponse = TransformDatasetVersionResponses[keyof TransformDatasetVersionResponses];

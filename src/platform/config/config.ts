@@ -146,6 +146,21 @@ export class EnvironmentVariables {
   PUBLIC_URL?: string;
 
   @IsOptional()
+  @IsString()
+  @Matches(SIZE_PATTERN, { message: 'DATASET_MAX_UPLOAD_BYTES must be a size such as 10gb, 500mb or 1048576' })
+  DATASET_MAX_UPLOAD_BYTES?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(SIZE_PATTERN, { message: 'DATASET_MAX_INFLATED_BYTES must be a size such as 40gb or 1048576' })
+  DATASET_MAX_INFLATED_BYTES?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(SIZE_PATTERN, { message: 'DATASET_MAX_LINE_BYTES must be a size such as 1mb or 65536' })
+  DATASET_MAX_LINE_BYTES?: string;
+
+  @IsOptional()
   @Transform(toBoolean)
   @IsBoolean({ message: 'DB_MIGRATE_ON_START must be one of true, false' })
   DB_MIGRATE_ON_START?: boolean;
@@ -191,6 +206,14 @@ export interface AppConfig {
   publicUrl?: string;
   migrateOnStart: boolean;
   databasePoolSize: number;
+  datasets: {
+    /** Largest upload, in bytes as sent (compressed). */
+    maxUploadBytes: number;
+    /** Largest decompressed content: the gzip-bomb guard. */
+    maxInflatedBytes: number;
+    /** Longest line (JSONL) or record (CSV). */
+    maxLineBytes: number;
+  };
 }
 
 export class ConfigurationError extends Error {
@@ -254,7 +277,23 @@ export function loadConfig(
     publicUrl: env.PUBLIC_URL,
     migrateOnStart: env.DB_MIGRATE_ON_START ?? true,
     databasePoolSize: env.DB_POOL_SIZE ?? 10,
+    datasets: {
+      maxUploadBytes: parseSize(env.DATASET_MAX_UPLOAD_BYTES ?? '10gb'),
+      maxInflatedBytes: parseSize(env.DATASET_MAX_INFLATED_BYTES ?? '40gb'),
+      maxLineBytes: parseSize(env.DATASET_MAX_LINE_BYTES ?? '1mb'),
+    },
   };
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** `10gb` -> bytes (binary units, as body-parser reads `1mb`). */
+export function parseSize(size: string): number {
+  const match = /^(\d+)(b|kb|mb|gb)?$/i.exec(size.trim());
+  if (!match) {
+    throw new Error(`not a size: ${size}`);
+  }
+  return Number(match[1]) * SIZE_UNITS[(match[2] ?? 'b').toLowerCase()];
 }
 
 function normalisePrefix(prefix: string): string {

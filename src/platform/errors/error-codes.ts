@@ -2,6 +2,10 @@
 export enum ErrorCode {
   ValidationFailed = 'validation_failed',
   MalformedJson = 'malformed_json',
+  /** An uploaded file that cannot be read at all (corrupt or truncated gzip, unknown format, no CSV header). */
+  UnreadableFile = 'unreadable_file',
+  /** A request that is well-formed but cannot be done in the resource's current state. */
+  InvalidState = 'invalid_state',
   PayloadTooLarge = 'payload_too_large',
   UnsupportedMediaType = 'unsupported_media_type',
   Unauthenticated = 'unauthenticated',
@@ -20,6 +24,7 @@ export function statusForCode(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.ValidationFailed:
     case ErrorCode.MalformedJson:
+    case ErrorCode.UnreadableFile:
       return 400;
     case ErrorCode.Unauthenticated:
       return 401;
@@ -32,6 +37,7 @@ export function statusForCode(code: ErrorCode): number {
     case ErrorCode.MethodNotAllowed:
       return 405;
     case ErrorCode.Conflict:
+    case ErrorCode.InvalidState:
       return 409;
     case ErrorCode.PayloadTooLarge:
       return 413;
