@@ -86,11 +86,12 @@ describe('bad input gets a clear 4xx in the error shape and changes nothing', ()
     assert.equal(await keyCount(), before);
   });
 
-  it('bad path parameters: 400, not a database error', async () => {
+  it('bad path parameters: 400 naming the parameter, not a database error', async () => {
     const response = await fetch(`${testApp.baseUrl}/api/v1/api-keys/not-a-uuid`, {
       headers: { Authorization: `Bearer ${testApp.adminKey}` },
     });
-    assertErrorShape(await response.json(), 400, 'validation_failed');
+    const error = assertErrorShape(await response.json(), 400, 'validation_failed');
+    assert.deepEqual(error.details, [{ field: 'apiKeyId', reason: 'must be a UUID' }]);
   });
 
   it('unknown routes: 404 route_not_found in the same shape', async () => {

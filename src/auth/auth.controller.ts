@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -9,6 +9,7 @@ import {
   ApiBadRequestResponse,
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../platform/errors/error.dto.js';
+import { uuidParam } from '../platform/http/params.js';
 import { PageQueryDto } from '../platform/http/pagination.js';
 import {
   ApiKeyDto,
@@ -24,8 +25,6 @@ import {
 import { AuthService } from './auth.service.js';
 import { Authenticated, CurrentPrincipal } from './authenticated.decorator.js';
 import type { Principal } from './principal.js';
-
-const uuid = new ParseUUIDPipe({ version: undefined });
 
 @ApiTags('auth')
 @ApiBadRequestResponse({ description: 'The request is invalid.', type: ErrorResponseDto })
@@ -71,7 +70,7 @@ export class AuthController {
   @ApiNotFoundResponse({ description: 'No such project, or not visible to this key.', type: ErrorResponseDto })
   getProject(
     @CurrentPrincipal() principal: Principal,
-    @Param('projectId', uuid) projectId: string,
+    @Param('projectId', uuidParam('projectId')) projectId: string,
   ): Promise<ProjectDto> {
     return this.authService.getProject(principal, projectId);
   }
@@ -104,7 +103,10 @@ export class AuthController {
   @ApiOperation({ summary: 'Get an API key', description: 'One key, without its secret.' })
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiNotFoundResponse({ description: 'No such key, or not visible to this key.', type: ErrorResponseDto })
-  getApiKey(@CurrentPrincipal() principal: Principal, @Param('apiKeyId', uuid) apiKeyId: string): Promise<ApiKeyDto> {
+  getApiKey(
+    @CurrentPrincipal() principal: Principal,
+    @Param('apiKeyId', uuidParam('apiKeyId')) apiKeyId: string,
+  ): Promise<ApiKeyDto> {
     return this.authService.getApiKey(principal, apiKeyId);
   }
 
@@ -119,7 +121,7 @@ export class AuthController {
   @ApiNotFoundResponse({ description: 'No such key, or not visible to this key.', type: ErrorResponseDto })
   revokeApiKey(
     @CurrentPrincipal() principal: Principal,
-    @Param('apiKeyId', uuid) apiKeyId: string,
+    @Param('apiKeyId', uuidParam('apiKeyId')) apiKeyId: string,
   ): Promise<ApiKeyDto> {
     return this.authService.revokeApiKey(principal, apiKeyId);
   }

@@ -31,6 +31,7 @@ import type { Request, Response } from 'express';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../platform/errors/error.dto.js';
+import { positiveIntParam, uuidParam } from '../platform/http/params.js';
 import { PageQueryDto } from '../platform/http/pagination.js';
 import {
   CreateDatasetDto,
@@ -47,9 +48,6 @@ import {
 import { CreateTransformDto } from './transforms/transform-spec.js';
 import { DatasetsService } from './datasets.service.js';
 import { RAW_UPLOAD_TYPES, uploadSource } from './upload-source.js';
-
-const uuid = new ParseUUIDPipe();
-const versionNumber = new ParseIntPipe();
 
 @ApiTags('datasets')
 @ApiBadRequestResponse({ description: 'The request is invalid.', type: ErrorResponseDto })
@@ -84,7 +82,7 @@ export class DatasetsController {
   @ApiNotFoundResponse({ description: 'No such dataset in this project.', type: ErrorResponseDto })
   getDataset(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
   ): Promise<DatasetDto> {
     return this.datasetsService.getDataset(principal, datasetId);
   }
@@ -111,7 +109,7 @@ export class DatasetsController {
   @ApiUnsupportedMediaTypeResponse({ description: 'Not an accepted upload type.', type: ErrorResponseDto })
   async uploadDatasetVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
     @Query() query: UploadDatasetVersionQueryDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
@@ -143,7 +141,7 @@ export class DatasetsController {
   @ApiOkResponse({ type: DatasetVersionListDto })
   listDatasetVersions(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
     @Query() query: PageQueryDto,
   ): Promise<DatasetVersionListDto> {
     return this.datasetsService.listVersions(principal, datasetId, query);
@@ -159,8 +157,8 @@ export class DatasetsController {
   @ApiNotFoundResponse({ description: 'No such dataset or version in this project.', type: ErrorResponseDto })
   getDatasetVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
-    @Param('version', versionNumber) version: number,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
+    @Param('version', positiveIntParam('version')) version: number,
     @Req() request: Request,
   ): Promise<DatasetVersionDto> {
     return this.datasetsService.getVersion(principal, datasetId, version, request);
@@ -177,8 +175,8 @@ export class DatasetsController {
   @ApiNotFoundResponse({ description: 'No such dataset or version in this project.', type: ErrorResponseDto })
   getDatasetVersionQuality(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
-    @Param('version', versionNumber) version: number,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
+    @Param('version', positiveIntParam('version')) version: number,
     @Req() request: Request,
   ): Promise<QualityReportDto> {
     return this.datasetsService.getQuality(principal, datasetId, version, request);
@@ -195,8 +193,8 @@ export class DatasetsController {
   @ApiConflictResponse({ description: 'The version was deleted.', type: ErrorResponseDto })
   listDatasetVersionRows(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
-    @Param('version', versionNumber) version: number,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
+    @Param('version', positiveIntParam('version')) version: number,
     @Query() query: ListRowsQueryDto,
     @Req() request: Request,
   ): Promise<DatasetRowsDto> {
@@ -215,8 +213,8 @@ export class DatasetsController {
   @ApiConflictResponse({ description: 'The version was deleted.', type: ErrorResponseDto })
   async downloadDatasetVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
-    @Param('version', versionNumber) version: number,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
+    @Param('version', positiveIntParam('version')) version: number,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<StreamableFile> {
@@ -243,8 +241,8 @@ export class DatasetsController {
   @ApiConflictResponse({ description: 'The version is invalid or deleted.', type: ErrorResponseDto })
   transformDatasetVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
-    @Param('version', versionNumber) version: number,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
+    @Param('version', positiveIntParam('version')) version: number,
     @Body() body: CreateTransformDto,
   ): Promise<TransformResultDto> {
     return this.datasetsService.transformVersion(principal, datasetId, version, body);
@@ -261,8 +259,8 @@ export class DatasetsController {
   @ApiNotFoundResponse({ description: 'No such dataset or version in this project.', type: ErrorResponseDto })
   deleteDatasetVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('datasetId', uuid) datasetId: string,
-    @Param('version', versionNumber) version: number,
+    @Param('datasetId', uuidParam('datasetId')) datasetId: string,
+    @Param('version', positiveIntParam('version')) version: number,
   ): Promise<DatasetVersionDto> {
     return this.datasetsService.deleteVersion(principal, datasetId, version);
   }

@@ -88,6 +88,10 @@ export class FastMinHasher {
       this.highs = new Float64Array(count * 2);
       this.lows = new Float64Array(count * 2);
     }
+    if (count === 0) {
+      out.fill(0xffffffff);
+      return;
+    }
     const { highs, lows, multipliers, shifted, b } = this;
     for (let item = 0; item < count; item += 1) {
       const high = Math.floor(values[item] / 65536);
@@ -98,20 +102,22 @@ export class FastMinHasher {
       const a = multipliers[index];
       const aShifted = shifted[index];
       const offset = b[index];
-      let minimum = 0xffffffff;
+      // Hashes are below 2^31 - 1, so that start is never the result of a non-empty set.
+      let minimum = 0x7fffffff;
       for (let item = 0; item < count; item += 1) {
         let hashed = aShifted * highs[item] + a * lows[item];
-        const carry = Math.floor(hashed * INVERSE_TWO_POW_31);
+        let carry = Math.floor(hashed * INVERSE_TWO_POW_31);
         hashed = hashed - carry * TWO_POW_31 + carry + offset;
+        // A second fold rather than "subtract p while above": those branches would go either way at
+        // random, and mispredicting them cost more than all the arithmetic.
+        carry = Math.floor(hashed * INVERSE_TWO_POW_31);
+        hashed = hashed - carry * TWO_POW_31 + carry;
         if (hashed >= MERSENNE) {
           hashed -= MERSENNE;
         }
-        if (hashed >= MERSENNE) {
-          hashed -= MERSENNE;
-        }
-        if (hashed < minimum) {
-          minimum = hashed;
-        }
+        // A branchless int32 minimum: "if smaller" mispredicts too often on real data.
+        const difference = (hashed | 0) - minimum;
+        minimum += difference & (difference >> 31);
       }
       out[index] = minimum;
     }
