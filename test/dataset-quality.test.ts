@@ -289,5 +289,16 @@ describe('quality report finds exactly the planted defects', () => {
     );
     expectStatus(uploaded, 201);
     assert.equal(uploaded.body.qualityVerdict, 'fail');
+
+    const invalid = await api('POST', '/api/v1/datasets', {
+      name: 'bad-thresholds',
+      task: 'classification',
+      source: 'generated',
+      license: 'CC0-1.0',
+      containsPersonalData: 'no',
+      qualityThresholds: { maxImbalanceRatio: { warn: 'high' }, noSuchThreshold: { warn: 1 } },
+    });
+    expectStatus(invalid, 400);
+    assert.match(JSON.stringify(invalid.body), /qualityThresholds/);
   });
 });

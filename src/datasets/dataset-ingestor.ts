@@ -1,18 +1,20 @@
 import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
 import { DomainError } from '../platform/errors/domain-error.js';
-import { ErrorCode } from '../platform/errors/error-codes.js';
+import { assertUnreachable, ErrorCode } from '../platform/errors/error-codes.js';
 import { ArtifactStore, type StoredArtifact } from '../platform/storage/artifact-store.js';
 import { ArtifactStoreError, ArtifactTooLargeError } from '../platform/storage/artifact-errors.js';
-import type { DatasetFormat, DatasetSchema, DatasetTask, ParsedRow, RowError } from './dataset-types.js';
-import { DatasetReadError, readDatasetBatches, type ReadSummary } from './parsing/dataset-reader.js';
-import { findPersonalData, maskValue } from './privacy/personal-data.js';
-import { QualityProfiler } from './quality/quality-profiler.js';
+import type { DatasetFormat, DatasetSchema, DatasetTask, RowError } from './dataset-types.js';
+import { DatasetReadError, type DatasetReadErrorCode, type ReadSummary } from './parsing/dataset-reader.js';
+import type { FromWorker, ProfilingJob, ProfilingOutcome, ToWorker } from './profiling-protocol.js';
 import type { QualityReport, ReferenceProfile } from './quality/quality-report.js';
-import { validateRow } from './quality/row-validator.js';
+
+/** Bytes sent to the profiling worker and not yet read by it. */
+const PROFILING_WINDOW = 8 * 1024 * 1024;
 
 /** Row errors kept in the report; the rest are counted. */
 export const MAX_REPORTED_ROW_ERRORS = 100;
@@ -56,7 +58,16 @@ export class DatasetIngestor {
     const limits = this.config.datasets;
     const stagingKey = `${options.stagingPrefix}/${randomUUID()}`;
     const toStore = new PassThrough({ highWaterMark: 1 << 22 });
-    const toParse = new PassThrough({ highWaterMark: 1 << 22 });
+    const profiling = this.startProfiling({
+      task: options.task,
+      schema: options.schema,
+      format: options.format,
+      thresholds: options.thresholds,
+      reference: options.reference,
+      maxLineBytes: limits.maxLineBytes,
+      maxInflatedBytes: limits.maxInflatedBytes,
+      maxReportedErrors: MAX_REPORTED_ROW_ERRORS,
+    });
     let abort: (reason: Error) => void = () => undefined;
     const aborted = new Promise<never>((_resolve, reject) => {
       abort = reject;
@@ -66,7 +77,7 @@ export class DatasetIngestor {
       const reason = error instanceof Error ? error : new Error(String(error));
       abort(reason);
       toStore.destroy(reason);
-      toParse.destroy(reason);
+      profiling.stop();
     };
 
     // The source is iterated by hand and never destroyed here: when the file is refused early, the
@@ -85,16 +96,13 @@ export class DatasetIngestor {
           throw new ArtifactTooLargeError(limits.maxUploadBytes);
         }
         const storeReady = toStore.write(chunk);
-        const parseReady = toParse.write(chunk);
+        await Promise.race([profiling.write(chunk), aborted]);
         if (!storeReady) {
           await Promise.race([once(toStore, 'drain'), aborted]);
         }
-        if (!parseReady) {
-          await Promise.race([once(toParse, 'drain'), aborted]);
-        }
       }
       toStore.end();
-      toParse.end();
+      profiling.end();
     })().catch((error: unknown) => {
       fail(error);
       throw error;
@@ -105,59 +113,13 @@ export class DatasetIngestor {
       throw error;
     });
 
-    const profiler = new QualityProfiler({
-      task: options.task,
-      schema: options.schema,
-      thresholds: options.thresholds,
-      reference: options.reference,
-      detectPersonalData: findPersonalData,
-      maskValue,
-    });
-    const errors: RowError[] = [];
-    let totalErrors = 0;
-    const recordError = (error: RowError) => {
-      totalErrors += 1;
-      if (errors.length < MAX_REPORTED_ROW_ERRORS) {
-        errors.push(error);
-      }
-      profiler.addError(error);
-    };
-    let validRows = 0;
-    const parse = (async () => {
-      const reader = readDatasetBatches(toParse, {
-        format: options.format ?? 'auto',
-        compression: 'auto',
-        maxLineBytes: limits.maxLineBytes,
-        maxInflatedBytes: limits.maxInflatedBytes,
-      });
-      const valid: ParsedRow[] = [];
-      for (;;) {
-        const next = await reader.next();
-        if (next.done) {
-          return next.value;
-        }
-        valid.length = 0;
-        for (const item of next.value) {
-          if (item.kind === 'error') {
-            recordError(item.error);
-            continue;
-          }
-          const problem = validateRow(item.row.record, options.task, options.schema);
-          if (problem) {
-            recordError({ ...problem, line: item.row.line });
-          } else {
-            valid.push(item.row);
-          }
-        }
-        validRows += valid.length;
-        profiler.addRows(valid);
-      }
-    })().catch((error: unknown) => {
+    const parse = profiling.outcome.catch((error: unknown) => {
       fail(error);
       throw error;
     });
 
     const [pumped, stored, parsed] = await Promise.allSettled([pump, put, parse]);
+    profiling.stop();
     if (stored.status === 'rejected' || parsed.status === 'rejected' || pumped.status === 'rejected') {
       if (stored.status === 'fulfilled') {
         await this.store.delete(stagingKey).catch(() => undefined);
@@ -168,15 +130,78 @@ export class DatasetIngestor {
         parser: parsed.status === 'rejected' ? (parsed.reason as unknown) : undefined,
       });
     }
-    const report = profiler.finish();
+    return { stored: stored.value, ...parsed.value };
+  }
+
+  /**
+   * A worker thread that reads, validates and profiles the bytes it is sent. At most
+   * PROFILING_WINDOW bytes are in flight: `write` waits for the worker to take earlier chunks.
+   */
+  private startProfiling(job: ProfilingJob): {
+    write: (chunk: Uint8Array) => Promise<void>;
+    end: () => void;
+    stop: () => void;
+    outcome: Promise<ProfilingOutcome>;
+  } {
+    const worker = new Worker(new URL('./profiling-worker.js', import.meta.url), { workerData: job });
+    let inFlight = 0;
+    let released: (() => void) | undefined;
+    let settled = false;
+    const outcome = new Promise<ProfilingOutcome>((resolve, reject) => {
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'consumed':
+            inFlight -= message.bytes;
+            if (inFlight <= PROFILING_WINDOW) {
+              released?.();
+              released = undefined;
+            }
+            return;
+          case 'done':
+            settled = true;
+            resolve(message.outcome);
+            return;
+          case 'failed':
+            settled = true;
+            reject(
+              message.readError
+                ? new DatasetReadError(message.readError.code as DatasetReadErrorCode, message.readError.message)
+                : new Error(`profiling failed: ${message.message}`),
+            );
+            return;
+          default:
+            assertUnreachable(message);
+        }
+      });
+      worker.on('error', (error) => {
+        settled = true;
+        reject(error);
+      });
+      worker.on('exit', (code) => {
+        if (!settled) {
+          reject(new Error(`the profiling worker exited (code ${code}) before finishing`));
+        }
+        released?.();
+      });
+    });
+    outcome.catch(() => undefined);
     return {
-      stored: stored.value,
-      summary: parsed.value,
-      validRows,
-      report,
-      referenceProfile: profiler.exportReference(),
-      errors,
-      totalErrors,
+      write: async (chunk) => {
+        // A copy: the request's buffers may share memory with others, and this one is transferred.
+        const copy = new Uint8Array(chunk);
+        inFlight += copy.byteLength;
+        worker.postMessage({ type: 'chunk', chunk: copy } satisfies ToWorker, [copy.buffer]);
+        if (inFlight > PROFILING_WINDOW && !settled) {
+          await new Promise<void>((resolve) => {
+            released = resolve;
+          });
+        }
+      },
+      end: () => worker.postMessage({ type: 'end' } satisfies ToWorker),
+      stop: () => {
+        void worker.terminate();
+      },
+      outcome,
     };
   }
 

@@ -31,7 +31,7 @@ import { redactPersonalData } from './privacy/personal-data.js';
 import { applyTransforms } from './transforms/transform-engine.js';
 import type { CreateTransformDto } from './transforms/transform-spec.js';
 import { TransformError, type TransformResult, type TransformStep } from './transforms/transform-types.js';
-import type { ReferenceProfile } from './quality/quality-report.js';
+import { thresholdProblems, type ReferenceProfile } from './quality/quality-report.js';
 import { QualityReportEntity } from './quality-report.entity.js';
 
 /** What an upload or a transform output brings to a new version. */
@@ -74,6 +74,13 @@ export class DatasetsService {
       throw new DomainError(ErrorCode.Conflict, `A dataset named ${request.name} already exists in this project`, [
         { field: 'name', reason: 'already taken' },
       ]);
+    }
+    const thresholdErrors = thresholdProblems(request.qualityThresholds);
+    if (thresholdErrors.length > 0) {
+      throw DomainError.validation(
+        `qualityThresholds is invalid: ${thresholdErrors.join('; ')}`,
+        thresholdErrors.map((reason) => ({ field: 'qualityThresholds', reason })),
+      );
     }
     const schema = request.schema ?? defaultSchema(request.task);
     if (['classification', 'regression', 'prompt-completion'].includes(request.task) && !schema.labelField) {

@@ -34,7 +34,7 @@ describe('NearDuplicateIndex', () => {
     maxLength: 60,
   });
 
-  it('finds the same matches as LshIndex with estimatedJaccard', () => {
+  it('finds the same matches as LshIndex with estimatedJaccard (the earliest, as dedupe)', () => {
     const hasher = new MinHasher();
     fc.assert(
       fc.property(sets, fc.constantFrom(0.5, 0.7, 0.8, 0.9), (rows, threshold) => {
@@ -49,8 +49,7 @@ describe('NearDuplicateIndex', () => {
           let bestSimilarity = 0;
           for (const candidate of reference.candidates(signature)) {
             const similarity = estimatedJaccard(signature, kept[candidate]);
-            const better = similarity > bestSimilarity || (similarity === bestSimilarity && candidate < best);
-            if (similarity >= threshold && better) {
+            if (similarity >= threshold && (best === -1 || candidate < best)) {
               best = candidate;
               bestSimilarity = similarity;
             }

@@ -165,9 +165,9 @@ export class NearDuplicateIndex {
   }
 
   /**
-   * The earliest of the most similar kept rows sharing a band with `signature` whose estimated
-   * Jaccard similarity is at least `threshold`: its line (and `similarity` set). Without one, the
-   * row is kept (added with `line`) and the result is -1: a streaming near-dedupe.
+   * The earliest kept row sharing a band with `signature` whose estimated Jaccard similarity is at
+   * least `threshold` (as the dedupe transform picks): its line (and `similarity` set). Without one,
+   * the row is kept (added with `line`) and the result is -1: a streaming near-dedupe.
    */
   findOrAdd(signature: Uint32Array, threshold: number, line: number): number {
     const similarTo = this.search(signature, threshold);
@@ -211,8 +211,11 @@ export class NearDuplicateIndex {
           continue;
         }
         this.stamps[row] = this.stamp;
+        if (bestRow !== -1 && row > bestRow) {
+          continue;
+        }
         const similarity = this.similarityTo(signature, row);
-        if (similarity >= threshold && (similarity > best || (similarity === best && row < bestRow))) {
+        if (similarity >= threshold) {
           best = similarity;
           bestRow = row;
         }

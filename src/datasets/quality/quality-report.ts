@@ -210,7 +210,9 @@ export interface CompletenessReport extends QualityDimension {
 export interface DuplicatesReport extends QualityDimension {
   /**
    * Both kinds compare the rows' input text (inputText of the input fields; chat: the messages'
-   * contents), never the label. Rows with an empty input are not compared (see completeness).
+   * contents), never the label, with the dedupe transform's definitions (src/datasets/text). One
+   * difference: rows with an empty input are not compared (completeness counts them), where dedupe
+   * keeps only the first of them.
    */
   exact: {
     /** Rows whose normalised input (normaliseText) equals an earlier row's. */
@@ -222,7 +224,8 @@ export interface DuplicatesReport extends QualityDimension {
   near: {
     /**
      * Checked rows (not exact duplicates) whose MinHash-estimated Jaccard similarity of word 3-shingles
-     * with an earlier kept row is at least `threshold`: what a streaming near-dedupe would drop.
+     * with an earlier kept row is at least `threshold`: what the near dedupe transform would drop on
+     * top of the exact duplicates. `similarTo` is the earliest such kept row, as dedupe reports it.
      */
     duplicateRows: number;
     threshold: number;

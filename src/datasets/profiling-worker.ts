@@ -1,0 +1,115 @@
+/**
+ * Worker thread that reads, validates and profiles an upload while the main thread stores it: the
+ * two halves of the pipeline run on two cores, and the event loop that serves HTTP stays free.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ParsedRow, RowError } from './dataset-types.js';
+import { DatasetReadError, readDatasetBatches, type DatasetReadErrorCode } from './parsing/dataset-reader.js';
+import { findPersonalData, maskValue } from './privacy/personal-data.js';
+import type { FromWorker, ProfilingJob, ToWorker } from './profiling-protocol.js';
+import { QualityProfiler } from './quality/quality-profiler.js';
+import { validateRow } from './quality/row-validator.js';
+
+const port = parentPort;
+if (!port) {
+  throw new Error('profiling-worker must run as a worker thread');
+}
+const job = workerData as ProfilingJob;
+const send = (message: FromWorker) => port.postMessage(message);
+
+/** Chunks as the main thread sends them, as an async iterable for the reader. */
+async function* chunks(): AsyncGenerator<Uint8Array> {
+  const queue: (Uint8Array | null)[] = [];
+  let wake: (() => void) | undefined;
+  port!.on('message', (message: ToWorker) => {
+    queue.push(message.type === 'chunk' ? message.chunk : null);
+    wake?.();
+    wake = undefined;
+  });
+  for (;;) {
+    if (queue.length === 0) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      continue;
+    }
+    const chunk = queue.shift();
+    if (!chunk) {
+      return;
+    }
+    yield chunk;
+    send({ type: 'consumed', bytes: chunk.byteLength });
+  }
+}
+
+async function run(): Promise<void> {
+  const profiler = new QualityProfiler({
+    task: job.task,
+    schema: job.schema,
+    thresholds: job.thresholds,
+    reference: job.reference,
+    detectPersonalData: findPersonalData,
+    maskValue,
+  });
+  const errors: RowError[] = [];
+  let totalErrors = 0;
+  let validRows = 0;
+  const recordError = (error: RowError) => {
+    totalErrors += 1;
+    if (errors.length < job.maxReportedErrors) {
+      errors.push(error);
+    }
+    profiler.addError(error);
+  };
+  const reader = readDatasetBatches(chunks(), {
+    format: job.format ?? 'auto',
+    compression: 'auto',
+    maxLineBytes: job.maxLineBytes,
+    maxInflatedBytes: job.maxInflatedBytes,
+  });
+  const valid: ParsedRow[] = [];
+  for (;;) {
+    const next = await reader.next();
+    if (next.done) {
+      send({
+        type: 'done',
+        outcome: {
+          summary: next.value,
+          report: profiler.finish(),
+          referenceProfile: profiler.exportReference(),
+          errors,
+          totalErrors,
+          validRows,
+        },
+      });
+      return;
+    }
+    valid.length = 0;
+    for (const item of next.value) {
+      if (item.kind === 'error') {
+        recordError(item.error);
+        continue;
+      }
+      const problem = validateRow(item.row.record, job.task, job.schema, item.row.line);
+      if (problem) {
+        recordError(problem);
+      } else {
+        valid.push(item.row);
+      }
+    }
+    validRows += valid.length;
+    profiler.addRows(valid);
+  }
+}
+
+// The main thread terminates this worker once it has the final message.
+run().catch((error: unknown) => {
+  send({
+    type: 'failed',
+    readError:
+      error instanceof DatasetReadError
+        ? { code: error.code satisfies DatasetReadErrorCode, message: error.message }
+        : undefined,
+    message: error instanceof Error ? error.message : 'profiling failed',
+  });
+});
