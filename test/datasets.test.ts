@@ -209,6 +209,13 @@ describe('datasets', () => {
     expectStatus(truncated, 400);
     assert.equal((truncated.body as unknown as { code: string }).code, 'unreadable_file');
 
+    const png = Buffer.from([
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    ]);
+    const binary = await upload(datasetId, png, 'application/octet-stream');
+    expectStatus(binary, 400);
+    assert.equal((binary.body as unknown as { code: string }).code, 'unreadable_file');
+
     const wrongType = await upload(datasetId, '{"a":1}', 'application/json');
     expectStatus(wrongType, 415);
     const image = await upload(datasetId, 'GIF89a\u0000\u0001binary', 'image/gif');

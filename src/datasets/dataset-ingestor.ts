@@ -68,14 +68,10 @@ export class DatasetIngestor {
       maxInflatedBytes: limits.maxInflatedBytes,
       maxReportedErrors: MAX_REPORTED_ROW_ERRORS,
     });
-    let abort: (reason: Error) => void = () => undefined;
-    const aborted = new Promise<never>((_resolve, reject) => {
-      abort = reject;
-    });
-    aborted.catch(() => undefined);
+    const abort = new AbortController();
     const fail = (error: unknown) => {
-      const reason = error instanceof Error ? error : new Error(String(error));
-      abort(reason);
+      const reason = error instanceof Error ? error : new Error('dataset upload failed');
+      abort.abort(reason);
       toStore.destroy(reason);
       profiling.stop();
     };
@@ -86,7 +82,7 @@ export class DatasetIngestor {
       const iterator = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
       let received = 0;
       for (;;) {
-        const next = await Promise.race([iterator.next(), aborted]);
+        const next = await unlessAborted(iterator.next(), abort.signal);
         if (next.done) {
           break;
         }
@@ -96,9 +92,9 @@ export class DatasetIngestor {
           throw new ArtifactTooLargeError(limits.maxUploadBytes);
         }
         const storeReady = toStore.write(chunk);
-        await Promise.race([profiling.write(chunk), aborted]);
+        await unlessAborted(profiling.write(chunk), abort.signal);
         if (!storeReady) {
-          await Promise.race([once(toStore, 'drain'), aborted]);
+          await unlessAborted(once(toStore, 'drain'), abort.signal);
         }
       }
       toStore.end();
@@ -243,4 +239,29 @@ export class DatasetIngestor {
     }
     return reasons[0] instanceof Error ? reasons[0] : new Error('dataset upload failed');
   }
+}
+
+/**
+ * `promise`, or a rejection as soon as `signal` aborts. Unlike Promise.race against one long-lived
+ * promise, the abort listener is removed each time: racing every chunk against a never-settling
+ * promise would keep every chunk reachable from it, holding the whole upload in memory.
+ */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error('dataset upload failed'));
+      },
+    );
+  });
 }
