@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
-import { PageQueryDto } from '../platform/http/pagination.js';
+import { PageOf, PageQueryDto } from '../platform/http/pagination.js';
 import type { AuditEventEntity } from './audit-event.entity.js';
 
 export class AuditEventDto {
@@ -72,18 +72,7 @@ export class AuditEventDto {
   }
 }
 
-export class AuditEventListDto {
-  @ApiProperty({ description: 'Events, newest first.', type: [AuditEventDto] })
-  data: AuditEventDto[];
-
-  @ApiProperty({
-    description: 'Cursor of the next page; null on the last page.',
-    type: String,
-    nullable: true,
-    example: null,
-  })
-  nextCursor: string | null;
-}
+export class AuditEventListDto extends PageOf(AuditEventDto, 'Events, newest first.') {}
 
 export class ListAuditEventsQueryDto extends PageQueryDto {
   @ApiProperty({

@@ -14,7 +14,7 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
-import { PageQueryDto } from '../platform/http/pagination.js';
+import { PageOf, PageQueryDto } from '../platform/http/pagination.js';
 import type { ApiKeyEntity } from './api-key.entity.js';
 import type { ProjectEntity } from './project.entity.js';
 import { SCOPES, type Scope } from './scopes.js';
@@ -75,18 +75,7 @@ export class ProjectDto {
   }
 }
 
-export class ProjectListDto {
-  @ApiProperty({ description: 'Projects, newest first.', type: [ProjectDto] })
-  data: ProjectDto[];
-
-  @ApiProperty({
-    description: 'Cursor of the next page; null on the last page.',
-    type: String,
-    nullable: true,
-    example: null,
-  })
-  nextCursor: string | null;
-}
+export class ProjectListDto extends PageOf(ProjectDto, 'Projects, newest first.') {}
 
 export class CreateApiKeyDto {
   @ApiProperty({ description: 'A name that says who or what uses the key.', example: 'ci-pipeline' })
@@ -227,18 +216,7 @@ export class CreatedApiKeyDto extends ApiKeyDto {
   secret: string;
 }
 
-export class ApiKeyListDto {
-  @ApiProperty({ description: 'Keys, newest first.', type: [ApiKeyDto] })
-  data: ApiKeyDto[];
-
-  @ApiProperty({
-    description: 'Cursor of the next page; null on the last page.',
-    type: String,
-    nullable: true,
-    example: null,
-  })
-  nextCursor: string | null;
-}
+export class ApiKeyListDto extends PageOf(ApiKeyDto, 'Keys, newest first.') {}
 
 export class ListApiKeysQueryDto extends PageQueryDto {
   @ApiProperty({

@@ -18,7 +18,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { PageQueryDto } from '../platform/http/pagination.js';
+import { PageOf, PageQueryDto } from '../platform/http/pagination.js';
 import { DATASET_FORMATS, DATASET_TASKS, type DatasetFormat, type DatasetTask } from './dataset-types.js';
 import type { DatasetVersionEntity, DatasetVersionState, QualityVerdictColumn } from './dataset-version.entity.js';
 import { DATASET_VERSION_STATES, QUALITY_VERDICTS } from './dataset-version.entity.js';
@@ -210,18 +210,7 @@ export class DatasetDto {
   }
 }
 
-export class DatasetListDto {
-  @ApiProperty({ description: 'Datasets, newest first.', type: [DatasetDto] })
-  data: DatasetDto[];
-
-  @ApiProperty({
-    description: 'Cursor of the next page; null on the last page.',
-    type: String,
-    nullable: true,
-    example: null,
-  })
-  nextCursor: string | null;
-}
+export class DatasetListDto extends PageOf(DatasetDto, 'Datasets, newest first.') {}
 
 export class DatasetVersionDto {
   @ApiProperty({ description: 'Version id.', format: 'uuid', example: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' })
@@ -358,18 +347,7 @@ export class DatasetVersionDto {
   }
 }
 
-export class DatasetVersionListDto {
-  @ApiProperty({ description: 'Versions, newest first.', type: [DatasetVersionDto] })
-  data: DatasetVersionDto[];
-
-  @ApiProperty({
-    description: 'Cursor of the next page; null on the last page.',
-    type: String,
-    nullable: true,
-    example: null,
-  })
-  nextCursor: string | null;
-}
+export class DatasetVersionListDto extends PageOf(DatasetVersionDto, 'Versions, newest first.') {}
 
 export class UploadDatasetVersionQueryDto {
   @ApiProperty({

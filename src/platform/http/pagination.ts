@@ -1,3 +1,4 @@
+import type { Type as ClassType } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -71,4 +72,21 @@ export async function paginate<T extends ObjectLiteral & { createdAt: Date; id: 
   const data = rows.slice(0, limit);
   const last = data[data.length - 1];
   return { data, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+}
+
+/** The response of a list endpoint: a page of `item` and the cursor of the next one. */
+export function PageOf<T>(item: ClassType<T>, description: string) {
+  class PageDto {
+    @ApiProperty({ description, type: [item] })
+    data: T[];
+
+    @ApiProperty({
+      description: 'Cursor of the next page; null on the last page.',
+      type: String,
+      nullable: true,
+      example: null,
+    })
+    nextCursor: string | null;
+  }
+  return PageDto;
 }
