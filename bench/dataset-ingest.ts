@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DatasetIngestor } from '../src/datasets/dataset-ingestor.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { FolderArtifactStore } from '../src/platform/storage/folder-artifact-store.js';
@@ -120,6 +121,9 @@ async function pipeline(file: string, storeDir: string) {
   const ingestor = new DatasetIngestor(new FolderArtifactStore(path.join(storeDir, 'artifacts')), config);
   const rssBefore = process.memoryUsage().rss;
   const sampler = peakRssSampler();
+  // How long a request arriving during the upload would wait for the main thread (the HTTP event loop).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const started = process.hrtime.bigint();
   const result = await ingestor.ingest(createReadStream(file, { highWaterMark: 1 << 20 }), {
     task: 'classification',
@@ -127,7 +131,13 @@ async function pipeline(file: string, storeDir: string) {
     stagingPrefix: 'bench/uploads',
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, result, peakRss: sampler.stop(), rssBefore };
+  loopDelay.disable();
+  const eventLoopDelayMs = {
+    p50: +(loopDelay.percentile(50) / 1e6).toFixed(1),
+    p99: +(loopDelay.percentile(99) / 1e6).toFixed(1),
+    max: +(loopDelay.max / 1e6).toFixed(1),
+  };
+  return { seconds, result, peakRss: sampler.stop(), rssBefore, eventLoopDelayMs };
 }
 
 async function main(): Promise<void> {
@@ -165,6 +175,7 @@ async function main(): Promise<void> {
           peakRssMB: Math.round(run.peakRss / 2 ** 20),
           rssGrowthMB: Math.round((run.peakRss - run.rssBefore) / 2 ** 20),
           rssGrowthBytesPerRow: Math.round((run.peakRss - run.rssBefore) / generated.rows),
+          mainThreadEventLoopDelayMs: run.eventLoopDelayMs,
         },
         ratio: +(base.seconds / run.seconds).toFixed(3),
         sha256: run.result.stored.sha256,
