@@ -11,9 +11,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readlineJsonRows } from './baseline.js';
 import { DatasetIngestor } from '../src/datasets/dataset-ingestor.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { FolderArtifactStore } from '../src/platform/storage/folder-artifact-store.js';
@@ -98,16 +98,7 @@ async function baseline(file: string): Promise<{ seconds: number; rows: number; 
   (globalThis as { gc?: () => void }).gc?.();
   const sampler = peakRssSampler();
   const started = process.hrtime.bigint();
-  let rows = 0;
-  for await (const line of createInterface({
-    input: createReadStream(file, { highWaterMark: 1 << 20 }),
-    crlfDelay: Infinity,
-  })) {
-    if (line.length > 0) {
-      JSON.parse(line);
-      rows += 1;
-    }
-  }
+  const rows = await readlineJsonRows(file, 1 << 20);
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, rows, peakRss: sampler.stop() };
 }
 

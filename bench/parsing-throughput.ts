@@ -8,9 +8,9 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import { readDatasetBatches } from '../src/datasets/parsing/dataset-reader.js';
+import { readlineJsonRows } from './baseline.js';
 
 const ROUNDS = 5;
 const WORDS = ['model', 'data', 'great', 'terrible', 'quick', 'brown', 'fox', 'jumps', 'lazy', 'dog', 'the', 'a'];
@@ -48,16 +48,8 @@ function generate(megabytes: number, unicode: boolean): Buffer {
   return Buffer.from(lines.join('\n') + '\n');
 }
 
-async function baseline(file: string): Promise<number> {
-  let rows = 0;
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.length > 0) {
-      JSON.parse(line);
-      rows += 1;
-    }
-  }
-  return rows;
+function baseline(file: string): Promise<number> {
+  return readlineJsonRows(file);
 }
 
 async function reader(file: string): Promise<number> {

@@ -12,16 +12,15 @@
  *
  *   npx tsc -p . && node --expose-gc dist/bench/profiler-throughput.js [megabytes] [--near-cap N]
  */
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { ParsedRow } from '../src/datasets/dataset-types.js';
 import { findPersonalData, maskValue, type PersonalDataType } from '../src/datasets/privacy/personal-data.js';
 import { QualityProfiler, type QualityProfilerOptions } from '../src/datasets/quality/quality-profiler.js';
 import type { QualityReport } from '../src/datasets/quality/quality-report.js';
 import { validateRow } from '../src/datasets/quality/row-validator.js';
+import { readlineJsonRows } from './baseline.js';
 
 const ROUNDS = 3;
 const LABELS: [string, number][] = [
@@ -189,16 +188,7 @@ function best(runs: number[]): number {
 /** The target's baseline: read the lines of a file with readline and JSON.parse each. */
 async function readlineBaseline(file: string): Promise<number> {
   const start = performance.now();
-  let rows = 0;
-  for await (const line of createInterface({
-    input: createReadStream(file, { highWaterMark: 1 << 20 }),
-    crlfDelay: Infinity,
-  })) {
-    if (line.length > 0) {
-      JSON.parse(line);
-      rows += 1;
-    }
-  }
+  const rows = await readlineJsonRows(file, 1 << 20);
   if (rows === 0) {
     throw new Error('nothing read');
   }
