@@ -293,11 +293,7 @@ export class DatasetsService {
     const rows: DatasetRowsDto['rows'] = [];
     let seen = 0;
     let more = false;
-    const reader = readDatasetBatches(await this.store.get(artifactKey), {
-      format: version.format,
-      compression: version.compression,
-      ...STORED_FILE_LIMITS,
-    });
+    const reader = await this.readStoredRows(version, artifactKey);
     try {
       outer: for (;;) {
         const next = await reader.next();
@@ -377,11 +373,7 @@ export class DatasetsService {
       );
     }
     const rows: DatasetRecord[] = [];
-    const reader = readDatasetBatches(await this.store.get(artifactKey), {
-      format: version.format,
-      compression: version.compression,
-      ...STORED_FILE_LIMITS,
-    });
+    const reader = await this.readStoredRows(version, artifactKey);
     for await (const batch of reader) {
       for (const item of batch) {
         if (item.kind === 'row') {
@@ -456,6 +448,15 @@ export class DatasetsService {
       throw DomainError.notFound('Dataset', datasetId);
     }
     return dataset;
+  }
+
+  /** The rows of a stored version's file, in batches, read as they were validated at upload. */
+  private async readStoredRows(version: DatasetVersionEntity, artifactKey: string) {
+    return readDatasetBatches(await this.store.get(artifactKey), {
+      format: version.format,
+      compression: version.compression,
+      ...STORED_FILE_LIMITS,
+    });
   }
 
   liveArtifactKey(version: DatasetVersionEntity): string {
