@@ -4,6 +4,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { ModelsModule } from './models/models.module.js';
 import { Clock } from './platform/clock.js';
 import { APP_CONFIG, type AppConfig } from './platform/config/config.js';
 import { dataSourceOptions } from './platform/database/data-source.js';
@@ -44,6 +46,8 @@ export class AppModule {
         AuthModule,
         AuditModule,
         DatasetsModule,
+        ModelsModule,
+        JobsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],
     };

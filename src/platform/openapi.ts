@@ -23,6 +23,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('auth', 'Projects, API keys and the calling identity')
     .addTag('audit', 'The audit log of mutating calls')
     .addTag('datasets', 'Datasets, immutable versions, quality reports and transforms')
+    .addTag('jobs', 'Fine-tuning jobs: queue, events, metrics, checkpoints, control; and the trainer status')
+    .addTag('models', 'The model registry: models and their versions')
     .addTag('health', 'Liveness and readiness probes')
     .addTag('observability', 'Prometheus metrics')
     .build();

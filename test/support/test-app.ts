@@ -59,6 +59,8 @@ export async function startTestApp(
     DATA_DIR: dataDir,
     TUNEFORGE_BOOTSTRAP_KEY: adminKey,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    // No trainer unless a test asks for one: most tests never train, and workers cost a second each.
+    TRAINER_SLOTS: '0',
     ...s3,
     ...environment,
   });

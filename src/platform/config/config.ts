@@ -121,6 +121,39 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsString()
+  @Matches(SIZE_PATTERN, { message: 'TRAINER_MEMORY_BUDGET must be a size such as 2gb or 1048576' })
+  TRAINER_MEMORY_BUDGET?: string;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  JOB_LEASE_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  JOB_POLL_MS?: number;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  JOB_MAX_ATTEMPTS?: number;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  JOBS_PER_PROJECT_LIMIT?: number;
+
+  @IsOptional()
+  @IsString()
   @Matches(SIZE_PATTERN, { message: 'JSON_BODY_LIMIT must be a size such as 1mb, 512kb or 1048576' })
   JSON_BODY_LIMIT?: string;
 
@@ -200,6 +233,18 @@ export interface AppConfig {
   trainerBackend: TrainerBackendSetting;
   /** Unset means: one per GPU on GPU backends, one on CPU backends. */
   trainerSlots?: number;
+  /** Bytes one trainer slot may use; unset means: the GPU's memory, or 2 GiB on CPU backends (wasm32 heaps stop at 4 GiB). */
+  trainerMemoryBudget?: number;
+  jobs: {
+    /** A running job's lease; a replica that stops renewing it (killed) loses the job after this long. */
+    leaseSeconds: number;
+    /** How often an idle replica looks for queued jobs. */
+    pollMs: number;
+    /** Attempts (first run plus retries after crashes) before a job fails. */
+    maxAttempts: number;
+    /** Jobs of one project that may run at once across all replicas. */
+    perProjectLimit: number;
+  };
   jsonBodyLimit: string;
   rateLimitPerMinute: number;
   rateLimitBurst: number;
@@ -271,6 +316,13 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL ?? 'info',
     trainerBackend: env.TRAINER_BACKEND ?? 'auto',
     trainerSlots: env.TRAINER_SLOTS,
+    trainerMemoryBudget: env.TRAINER_MEMORY_BUDGET ? parseSize(env.TRAINER_MEMORY_BUDGET) : undefined,
+    jobs: {
+      leaseSeconds: env.JOB_LEASE_SECONDS ?? 30,
+      pollMs: env.JOB_POLL_MS ?? 1000,
+      maxAttempts: env.JOB_MAX_ATTEMPTS ?? 3,
+      perProjectLimit: env.JOBS_PER_PROJECT_LIMIT ?? 2,
+    },
     jsonBodyLimit: env.JSON_BODY_LIMIT ?? '1mb',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
     rateLimitBurst: env.RATE_LIMIT_BURST ?? env.RATE_LIMIT_PER_MINUTE ?? 600,

@@ -4,6 +4,13 @@ import { ProjectEntity } from '../../auth/project.entity.js';
 import { DatasetVersionEntity } from '../../datasets/dataset-version.entity.js';
 import { DatasetEntity } from '../../datasets/dataset.entity.js';
 import { QualityReportEntity } from '../../datasets/quality-report.entity.js';
+import { CheckpointEntity } from '../../jobs/checkpoint.entity.js';
+import { JobEventEntity } from '../../jobs/job-event.entity.js';
+import { JobMetricEntity } from '../../jobs/job-metric.entity.js';
+import { JobEntity } from '../../jobs/job.entity.js';
+import { LineageEdgeEntity } from '../../lineage/lineage-edge.entity.js';
+import { ModelVersionEntity } from '../../models/model-version.entity.js';
+import { RegisteredModelEntity } from '../../models/registered-model.entity.js';
 
 /** Every entity, in one list: the app, the migration tools and the tests all load this. */
 export const ENTITIES = [
@@ -13,4 +20,11 @@ export const ENTITIES = [
   DatasetEntity,
   DatasetVersionEntity,
   QualityReportEntity,
+  RegisteredModelEntity,
+  ModelVersionEntity,
+  LineageEdgeEntity,
+  JobEntity,
+  JobEventEntity,
+  JobMetricEntity,
+  CheckpointEntity,
 ];

@@ -7,6 +7,8 @@ export enum ErrorCode {
   /** A request that is well-formed but cannot be done in the resource's current state. */
   InvalidState = 'invalid_state',
   PayloadTooLarge = 'payload_too_large',
+  /** A training job whose memory estimate exceeds a trainer slot's budget. */
+  ExceedsMemoryBudget = 'exceeds_memory_budget',
   UnsupportedMediaType = 'unsupported_media_type',
   Unauthenticated = 'unauthenticated',
   InsufficientScope = 'insufficient_scope',
@@ -43,6 +45,8 @@ export function statusForCode(code: ErrorCode): number {
       return 413;
     case ErrorCode.UnsupportedMediaType:
       return 415;
+    case ErrorCode.ExceedsMemoryBudget:
+      return 422;
     case ErrorCode.RateLimited:
       return 429;
     case ErrorCode.ServiceUnavailable:

@@ -1,0 +1,143 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
+import type { JobControl, JobError, JobStatus } from './job.entity.js';
+
+/** One advisory lock key for claims: claims are short, and serialising them makes the per-project limit exact. */
+const CLAIM_LOCK = 0x7475_6e65;
+
+export interface ClaimedJob {
+  id: string;
+  projectId: string;
+  attempt: number;
+  maxAttempts: number;
+  /** True when the job was running under another lease that expired: its replica died. */
+  recovered: boolean;
+  previousOwner: string | null;
+}
+
+/**
+ * The job queue in Postgres. A replica claims the best queued job (or a running one whose lease
+ * expired) with `FOR UPDATE SKIP LOCKED`, then renews its lease while it trains. Every write that
+ * follows a claim checks the lease owner, so a replica that lost its lease cannot overwrite the
+ * replica that took the job over.
+ */
+@Injectable()
+export class JobQueue {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private get leaseSeconds(): number {
+    return this.config.jobs.leaseSeconds;
+  }
+
+  async claim(owner: string): Promise<ClaimedJob | null> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
+      // Jobs whose replica died too often fail instead of being retried forever.
+      await manager.query(
+        `UPDATE jobs SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now(),
+                error = jsonb_build_object('code', 'attempts_exhausted', 'message',
+                  'The job was interrupted ' || attempt || ' times (its replica or worker stopped); it will not be retried again')
+          WHERE status = 'running' AND lease_expires_at < now() AND attempt >= max_attempts`,
+      );
+      const rows = (await manager.query(
+        `SELECT j.id, j.project_id, j.status, j.lease_owner FROM jobs j
+          WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at < now()))
+            AND (SELECT count(*) FROM jobs r
+                  WHERE r.project_id = j.project_id AND r.status = 'running' AND r.lease_expires_at >= now()) < $1
+          ORDER BY j.priority DESC, j.created_at, j.id
+          LIMIT 1
+          FOR UPDATE SKIP LOCKED`,
+        [this.config.jobs.perProjectLimit],
+      )) as Array<{ id: string; project_id: string; status: JobStatus; lease_owner: string | null }>;
+      if (rows.length === 0) {
+        return null;
+      }
+      const [candidate] = rows;
+      const [updated] = (await manager.query(
+        `UPDATE jobs SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+                attempt = attempt + 1, started_at = coalesce(started_at, now()), updated_at = now()
+          WHERE id = $1
+          RETURNING attempt, max_attempts`,
+        [candidate.id, owner, this.leaseSeconds],
+      )) as [Array<{ attempt: number; max_attempts: number }>, number];
+      const row = updated[0];
+      return {
+        id: candidate.id,
+        projectId: candidate.project_id,
+        attempt: row.attempt,
+        maxAttempts: row.max_attempts,
+        recovered: candidate.status === 'running',
+        previousOwner: candidate.lease_owner,
+      };
+    });
+  }
+
+  /**
+   * Renews the lease and reports what clients asked for. `lost` means another replica owns the
+   * job now (or it was finished elsewhere): stop at once, write nothing more.
+   */
+  async heartbeat(
+    jobId: string,
+    owner: string,
+    progress?: { step: number; totalSteps: number },
+  ): Promise<{ lost: boolean; control: JobControl | null }> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3),
+              current_step = coalesce($4, current_step), total_steps = coalesce($5, total_steps), updated_at = now()
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+        RETURNING control`,
+      [jobId, owner, this.leaseSeconds, progress?.step ?? null, progress?.totalSteps ?? null],
+    )) as [Array<{ control: JobControl | null }>, number];
+    if (rows.length === 0) {
+      return { lost: true, control: null };
+    }
+    return { lost: false, control: rows[0].control };
+  }
+
+  async setBackend(jobId: string, owner: string, backend: string): Promise<void> {
+    await this.dataSource.query(`UPDATE jobs SET backend = $3 WHERE id = $1 AND lease_owner = $2`, [jobId, owner, backend]);
+  }
+
+  /** Ends a run: the status it ends in, under the lease. False when the lease was lost. */
+  async finish(
+    jobId: string,
+    owner: string,
+    outcome:
+      | { status: 'succeeded'; resultModelVersionId: string; step: number }
+      | { status: 'failed'; error: JobError }
+      | { status: 'cancelled' | 'paused'; step: number }
+      | { status: 'queued'; error?: JobError },
+  ): Promise<boolean> {
+    const terminal = ['succeeded', 'failed', 'cancelled'].includes(outcome.status);
+    const [rows] = (await this.dataSource.query(
+      `UPDATE jobs SET status = $3, lease_owner = NULL, lease_expires_at = NULL, control = NULL,
+              error = $4::jsonb, result_model_version_id = coalesce($5, result_model_version_id),
+              current_step = coalesce($6, current_step),
+              finished_at = CASE WHEN $7 THEN now() ELSE NULL END, updated_at = now()
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+        RETURNING id`,
+      [
+        jobId,
+        owner,
+        outcome.status,
+        'error' in outcome && outcome.error ? JSON.stringify(outcome.error) : null,
+        outcome.status === 'succeeded' ? outcome.resultModelVersionId : null,
+        'step' in outcome ? outcome.step : null,
+        terminal,
+      ],
+    )) as [Array<{ id: string }>, number];
+    return rows.length > 0;
+  }
+
+  /** Queued jobs across the instance: the trainer status shows it. */
+  async depth(): Promise<number> {
+    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS depth FROM jobs WHERE status = 'queued'`)) as Array<{
+      depth: number;
+    }>;
+    return row.depth;
+  }
+}

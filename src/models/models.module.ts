@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LineageEdgeEntity } from '../lineage/lineage-edge.entity.js';
+import { ModelRegistryRepository } from './model-registry.repository.js';
+import { ModelVersionEntity } from './model-version.entity.js';
+import { ModelsController } from './models.controller.js';
+import { ModelsService } from './models.service.js';
+import { RegisteredModelEntity } from './registered-model.entity.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([RegisteredModelEntity, ModelVersionEntity, LineageEdgeEntity])],
+  controllers: [ModelsController],
+  providers: [ModelsService, ModelRegistryRepository],
+  exports: [ModelsService, ModelRegistryRepository],
+})
+export class ModelsModule {}

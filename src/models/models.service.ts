@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
+import { DomainError } from '../platform/errors/domain-error.js';
+import { paginate, type PageQueryDto } from '../platform/http/pagination.js';
+import { ModelVersionDto, ModelVersionListDto, RegisteredModelListDto, RegisteredModelDto } from './model.dto.js';
+import { ModelVersionEntity } from './model-version.entity.js';
+import { RegisteredModelEntity } from './registered-model.entity.js';
+
+@Injectable()
+export class ModelsService {
+  constructor(
+    @InjectRepository(RegisteredModelEntity) private readonly models: Repository<RegisteredModelEntity>,
+    @InjectRepository(ModelVersionEntity) private readonly versions: Repository<ModelVersionEntity>,
+  ) {}
+
+  private async visibleModel(principal: Principal, name: string): Promise<RegisteredModelEntity> {
+    const model = await this.models.findOneBy({ projectId: principal.projectId, name });
+    if (!model) {
+      throw DomainError.notFound('Model', name);
+    }
+    return model;
+  }
+
+  async listModels(principal: Principal, page: PageQueryDto): Promise<RegisteredModelListDto> {
+    const result = await paginate(
+      this.models.createQueryBuilder('model').where('model.projectId = :projectId', { projectId: principal.projectId }),
+      page,
+    );
+    return { data: result.data.map((model) => RegisteredModelDto.from(model)), nextCursor: result.nextCursor };
+  }
+
+  async getModel(principal: Principal, name: string): Promise<RegisteredModelDto> {
+    return RegisteredModelDto.from(await this.visibleModel(principal, name));
+  }
+
+  async listVersions(principal: Principal, name: string, page: PageQueryDto): Promise<ModelVersionListDto> {
+    const model = await this.visibleModel(principal, name);
+    const result = await paginate(
+      this.versions.createQueryBuilder('version').where('version.modelId = :modelId', { modelId: model.id }),
+      page,
+    );
+    return { data: result.data.map((version) => ModelVersionDto.from(model.name, version)), nextCursor: result.nextCursor };
+  }
+
+  async getVersion(principal: Principal, name: string, versionNumber: number): Promise<ModelVersionDto> {
+    const model = await this.visibleModel(principal, name);
+    const version = await this.versions.findOneBy({ modelId: model.id, version: versionNumber });
+    if (!version) {
+      throw DomainError.notFound(`Version of model ${name}`, String(versionNumber));
+    }
+    return ModelVersionDto.from(model.name, version);
+  }
+}

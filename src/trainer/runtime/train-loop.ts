@@ -1,0 +1,1026 @@
+/**
+ * One training run inside a trainer worker: data to examples, model and optimiser set-up (fresh,
+ * from a base model, or from a checkpoint), the step loop with gradient accumulation, clipping,
+ * schedules, validation, early stopping, checkpoints, and the final model files.
+ *
+ * Everything here is deterministic for a given spec, seed and backend: the data order comes from
+ * a seeded shuffle per epoch, and dropout takes a seed derived from the step, so a resumed run
+ * continues exactly where the checkpoint left it.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import * as tf from '@tensorflow/tfjs';
+import type { DatasetRecord } from '../../datasets/dataset-types.js';
+import { readDatasetBatches } from '../../datasets/parsing/dataset-reader.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../formats/safetensors.js';
+import {
+  gpt2HeadOutput,
+  gpt2Hidden,
+  gpt2LmLogits,
+  gpt2ParameterSpecs,
+  normalizeGpt2Tensors,
+  poolLastToken,
+  trainableParameterNames,
+  type Gpt2Config,
+  type Gpt2Head,
+} from '../models/gpt2.js';
+import { mlpForward, mlpParameterSpecs, type MlpConfig } from '../models/mlp.js';
+import {
+  disposeParameters,
+  exportParameters,
+  importParameters,
+  initializeParameters,
+  parameterCount,
+  setTrainable,
+  type ParameterMap,
+  type ParameterSpec,
+} from '../models/parameters.js';
+import { gpt2TrainingFlopsPerToken } from '../models/estimates.js';
+import { BpeTokenizer } from '../tokenizer/bpe-tokenizer.js';
+import {
+  binaryCrossEntropyLoss,
+  causalLmLoss,
+  causalLmStats,
+  crossEntropyLoss,
+  huberLoss,
+  l1l2Penalty,
+  maeLoss,
+  mseLoss,
+} from '../training/losses.js';
+import {
+  classificationMetrics,
+  EarlyStopping,
+  languageModelMetrics,
+  OverfittingDetector,
+  regressionMetrics,
+} from '../training/metrics.js';
+import { clipGradientsByGlobalNorm, createOptimizer, type Optimizer } from '../training/optimizers.js';
+import { learningRateAt, rangeTestLearningRates, suggestLearningRate } from '../training/schedules.js';
+import {
+  buildExamples,
+  fitPreprocessing,
+  permutation,
+  splitRows,
+  trainingTexts,
+  type ExampleSet,
+  type Preprocessing,
+} from './examples.js';
+import {
+  CONTROL_CANCEL,
+  CONTROL_PAUSE,
+  type CheckpointPayload,
+  type FileBytes,
+  type StartTraining,
+  type TrainingOutcome,
+  type WorkerCheckpoint,
+} from './protocol.js';
+import type { Gpt2ModelConfig, HyperParameters, MlpModelConfig, TrainingSpec } from './training-spec.js';
+
+export interface TrainerIo {
+  event(level: 'info' | 'warn' | 'error', kind: string, message: string, data?: Record<string, unknown>): void;
+  metrics(step: number, epoch: number, split: 'train' | 'validation', values: Record<string, unknown>): void;
+  progress(step: number, totalSteps: number, epoch: number): void;
+  /** Resolves once the checkpoint is stored and recorded: only then does it count. */
+  checkpoint(checkpoint: Omit<WorkerCheckpoint, 'type' | 'requestId'>): Promise<void>;
+  /** The control flag the main thread set (none, cancel, pause). */
+  control(): number;
+}
+
+/** A failure with a code the job records; anything else is reported as `training_error`. */
+export class TrainingError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly step?: number,
+  ) {
+    super(message);
+    this.name = 'TrainingError';
+  }
+}
+
+class Stop extends Error {
+  constructor(readonly control: number) {
+    super('stopped');
+  }
+}
+
+interface CheckpointState {
+  step: number;
+  epoch: number;
+  cursor: { epoch: number; batchInEpoch: number };
+  random: { seed: number; step: number };
+  specHash: string;
+  learningRate: number;
+  earlyStopping: unknown;
+  overfitting: unknown;
+  lastGoodCheckpointStep: number | null;
+  trainLoss: number | null;
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function readRows(bytes: Uint8Array, format: 'jsonl' | 'csv', compression: 'gzip' | 'none'): Promise<DatasetRecord[]> {
+  const rows: DatasetRecord[] = [];
+  for await (const batch of readDatasetBatches(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), {
+    format,
+    compression,
+  })) {
+    for (const item of batch) {
+      if (item.kind === 'row') {
+        rows.push(item.row.record);
+      }
+    }
+  }
+  return rows;
+}
+
+function toNamedTensors(exported: Map<string, { shape: number[]; data: Float32Array }>): Map<string, NamedTensor> {
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, tensor] of exported) {
+    tensors.set(name, { dtype: 'F32', shape: tensor.shape, data: tensor.data });
+  }
+  return tensors;
+}
+
+function floatTensors(bytes: Uint8Array): Map<string, { dtype: string; shape: number[]; data: Float32Array }> {
+  const decoded = decodeSafetensors(bytes);
+  const result = new Map<string, { dtype: string; shape: number[]; data: Float32Array }>();
+  for (const [name, tensor] of decoded.tensors) {
+    result.set(name, {
+      dtype: 'F32',
+      shape: tensor.shape,
+      data: tensor.data instanceof Float32Array ? tensor.data : Float32Array.from(tensor.data),
+    });
+  }
+  return result;
+}
+
+/** Mixes the run seed with a counter: the dropout seed of one micro-batch. */
+function stepSeed(seed: number, counter: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(counter + 1, 0xc2b2ae35)) >>> 0;
+}
+
+export class TrainingRun {
+  private readonly spec: TrainingSpec;
+  private readonly hp: HyperParameters;
+  private params: ParameterMap = new Map();
+  private specs: ParameterSpec[] = [];
+  private trainable = new Set<string>();
+  private optimizer: Optimizer | undefined;
+  private tokenizer: BpeTokenizer | null = null;
+  private preprocessing: Preprocessing = { labels: null, targetScaling: null, features: null };
+  private gpt2Config: Gpt2Config | null = null;
+  private gpt2Head: Gpt2Head = { type: 'causal-lm' };
+  private mlpConfig: MlpConfig | null = null;
+  private train: ExampleSet | undefined;
+  private validation: ExampleSet | undefined;
+  private learningRate = 0;
+  private bestWeights: Map<string, Float32Array> | null = null;
+  private earlyStopping: EarlyStopping | null = null;
+  private overfitting = new OverfittingDetector();
+  private lastGoodCheckpointStep: number | null = null;
+  private lastValidation: Record<string, number> | null = null;
+
+  constructor(
+    private readonly start: StartTraining,
+    private readonly io: TrainerIo,
+    private readonly backend: string,
+  ) {
+    this.spec = start.spec;
+    this.hp = start.spec.hyperparameters;
+  }
+
+  async run(): Promise<TrainingOutcome> {
+    try {
+      return await this.execute();
+    } catch (error) {
+      if (error instanceof Stop) {
+        return error.control === CONTROL_PAUSE
+          ? { status: 'paused', step: this.step }
+          : { status: 'cancelled', step: this.step };
+      }
+      if (error instanceof TrainingError) {
+        return { status: 'failed', code: error.code, message: error.message, step: error.step };
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      return { status: 'failed', code: 'training_error', message, step: this.step };
+    } finally {
+      this.optimizer?.dispose();
+      disposeParameters(this.params);
+    }
+  }
+
+  private step = 0;
+
+  private async execute(): Promise<TrainingOutcome> {
+    await this.prepareData();
+    this.buildModel();
+    const { stepsPerEpoch, totalSteps } = this.plan();
+    this.createOptimizer();
+    if (this.start.resume) {
+      this.restore(this.start.resume.latest, this.start.resume.best);
+    } else {
+      this.learningRate = this.hp.learningRate === 'auto' ? this.findLearningRate() : this.hp.learningRate;
+    }
+    if (this.hp.earlyStopping && !this.earlyStopping) {
+      this.earlyStopping = new EarlyStopping(this.hp.earlyStopping);
+    }
+
+    const flopsPerExample =
+      this.gpt2Config !== null
+        ? gpt2TrainingFlopsPerToken(this.gpt2Config, this.hp.sequenceLength, this.gpt2Head) * this.meanTokens(this.train!)
+        : 6 * parameterCount(this.specs);
+    this.io.event('info', 'plan', `Training ${totalSteps} steps (${stepsPerEpoch} per epoch) on ${this.backend}`, {
+      backend: this.backend,
+      stepsPerEpoch,
+      totalSteps,
+      startStep: this.step,
+      trainingExamples: this.train!.count,
+      validationExamples: this.validation!.count,
+      parameters: parameterCount(this.specs),
+      trainableParameters: this.specs
+        .filter((spec) => this.trainable.has(spec.name))
+        .reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1), 0),
+      learningRate: this.learningRate,
+      flopsPerExample,
+    });
+
+    let windowStart = performance.now();
+    let windowExamples = 0;
+    let windowTokens = 0;
+    let windowLoss = 0;
+    let windowSteps = 0;
+    let trainLoss: number | null = null;
+    let stopEarly = false;
+    const runStart = performance.now();
+    const runStartStep = this.step;
+
+    while (this.step < totalSteps && !stopEarly) {
+      this.checkControl();
+      const epoch = Math.floor(this.step / stepsPerEpoch);
+      const batchInEpoch = this.step % stepsPerEpoch;
+      const order = this.epochOrder(epoch);
+      const learningRate = learningRateAt(this.step, totalSteps, this.learningRate, this.hp.schedule);
+      const { loss, examples, tokens } = this.optimizerStep(order, batchInEpoch, learningRate);
+      this.step += 1;
+      windowLoss += loss;
+      windowSteps += 1;
+      windowExamples += examples;
+      windowTokens += tokens;
+      trainLoss = trainLoss === null ? loss : 0.9 * trainLoss + 0.1 * loss;
+      const epochEnd = this.step % stepsPerEpoch === 0 || this.step === totalSteps;
+      const epochProgress = this.step / stepsPerEpoch;
+
+      if (this.step % this.hp.logEverySteps === 0 || epochEnd) {
+        const seconds = (performance.now() - windowStart) / 1000;
+        const elapsed = (performance.now() - runStart) / 1000;
+        const secondsPerStep = elapsed / Math.max(1, this.step - runStartStep);
+        const values = {
+          loss: windowLoss / windowSteps,
+          learningRate,
+          examplesPerSecond: windowExamples / seconds,
+          tokensPerSecond: windowTokens / seconds,
+          flopsPerSecond: (windowExamples * flopsPerExample) / seconds,
+          etaSeconds: Math.round((totalSteps - this.step) * secondsPerStep),
+        };
+        this.io.metrics(this.step, epochProgress, 'train', values);
+        this.io.progress(this.step, totalSteps, epochProgress);
+        windowStart = performance.now();
+        windowExamples = 0;
+        windowTokens = 0;
+        windowLoss = 0;
+        windowSteps = 0;
+      }
+
+      let evaluated = false;
+      let isBest = false;
+      if (this.step % this.hp.evalEverySteps === 0 || epochEnd) {
+        this.checkControl();
+        const metrics = this.evaluate();
+        evaluated = true;
+        this.lastValidation = metrics;
+        this.io.metrics(this.step, epochProgress, 'validation', metrics);
+        const warning = trainLoss !== null ? this.overfitting.update(trainLoss, metrics.loss) : undefined;
+        if (warning) {
+          this.io.event('warn', 'overfitting', warning, { step: this.step, trainLoss, validationLoss: metrics.loss });
+        }
+        if (this.earlyStopping) {
+          const monitored = metrics[this.hp.earlyStopping!.monitor];
+          if (typeof monitored !== 'number') {
+            throw new TrainingError(
+              'invalid_monitor',
+              `earlyStopping.monitor ${this.hp.earlyStopping!.monitor} is not a validation metric of this task (${Object.keys(metrics).join(', ')})`,
+            );
+          }
+          const decision = this.earlyStopping.update(monitored, this.step);
+          if (decision.improved) {
+            isBest = true;
+            this.bestWeights = this.copyWeights();
+          }
+          if (decision.stop) {
+            stopEarly = true;
+          }
+        }
+      }
+
+      const intervalCheckpoint = this.step % this.hp.checkpointEverySteps === 0;
+      if (intervalCheckpoint || epochEnd || (isBest && this.hp.keepBestCheckpoint)) {
+        await this.saveCheckpoint(
+          intervalCheckpoint ? 'interval' : epochEnd ? 'epoch_end' : 'best',
+          epochProgress,
+          isBest,
+          evaluated ? this.lastValidation : null,
+          learningRate,
+          trainLoss,
+          { epoch: Math.floor(this.step / stepsPerEpoch), batchInEpoch: this.step % stepsPerEpoch },
+        );
+      }
+      // Let messages (acks) through; the control flag is shared memory and needs no turn.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    if (stopEarly && this.earlyStopping?.best) {
+      this.io.event(
+        'info',
+        'early_stopping',
+        `Stopped early at step ${this.step}: ${this.hp.earlyStopping!.monitor} did not improve for ${this.hp.earlyStopping!.patience} evaluations; restored the best weights from step ${this.earlyStopping.best.step}`,
+        { step: this.step, best: this.earlyStopping.best },
+      );
+    }
+    if (this.bestWeights && this.earlyStopping?.best) {
+      this.loadWeights(this.bestWeights);
+    }
+    const finalMetrics = this.evaluate();
+    this.io.metrics(this.step, this.step / stepsPerEpoch, 'validation', { ...finalMetrics, final: true });
+    return { status: 'succeeded', result: this.result(finalMetrics, stopEarly) };
+  }
+
+  private meanTokens(set: ExampleSet): number {
+    return set.count > 0 ? set.tokenCount / set.count : 0;
+  }
+
+  private checkControl(): void {
+    const control = this.io.control();
+    if (control === CONTROL_CANCEL) {
+      throw new Stop(control);
+    }
+    if (control === CONTROL_PAUSE) {
+      throw new Stop(control);
+    }
+  }
+
+  // ---------------------------------------------------------------- data
+
+  private async prepareData(): Promise<void> {
+    const { spec } = this;
+    let trainRows = await readRows(this.start.training, spec.training.format, spec.training.compression);
+    let validationRows: DatasetRecord[];
+    if (this.start.validation && spec.validation) {
+      validationRows = await readRows(this.start.validation, spec.validation.format, spec.validation.compression);
+    } else {
+      if (trainRows.length < 2) {
+        throw new TrainingError('not_enough_data', `The training data has ${trainRows.length} usable rows; at least 2 are needed`);
+      }
+      const split = splitRows(trainRows, this.hp.validationFraction, this.hp.seed);
+      trainRows = split.training;
+      validationRows = split.validation;
+    }
+    if (trainRows.length === 0 || validationRows.length === 0) {
+      throw new TrainingError('not_enough_data', 'The training or validation data has no usable rows');
+    }
+
+    const tabular = spec.family === 'mlp';
+    if (!tabular) {
+      const base = this.start.baseModel;
+      if (base?.tokenizer) {
+        this.tokenizer = BpeTokenizer.fromJSON(JSON.parse(base.tokenizer));
+      } else if (this.start.resume?.latest.tokenizer) {
+        // The tokenizer trained by the first attempt: a resumed run must read tokens identically.
+        this.tokenizer = BpeTokenizer.fromJSON(JSON.parse(this.start.resume.latest.tokenizer));
+      } else {
+        const began = performance.now();
+        this.tokenizer = BpeTokenizer.train(trainingTexts(trainRows, spec.dataTask, spec.schema), {
+          vocabSize: spec.tokenizerVocabSize ?? (spec.modelConfig as Gpt2ModelConfig).vocabSize,
+        });
+        this.io.event('info', 'tokenizer', `Trained a byte-level BPE tokenizer of ${this.tokenizer.vocabSize} tokens`, {
+          vocabSize: this.tokenizer.vocabSize,
+          seconds: (performance.now() - began) / 1000,
+        });
+      }
+    }
+    this.preprocessing = fitPreprocessing(trainRows, spec.schema, spec.head, tabular, null);
+    const options = {
+      task: spec.dataTask,
+      schema: spec.schema,
+      head: spec.head,
+      sequenceLength: this.hp.sequenceLength,
+      tokenizer: this.tokenizer,
+      preprocessing: this.preprocessing,
+    };
+    this.train = buildExamples(trainRows, options);
+    this.validation = buildExamples(validationRows, options);
+    if (this.train.count === 0 || this.validation.count === 0) {
+      throw new TrainingError(
+        'not_enough_data',
+        `No usable examples: ${this.train.count} for training, ${this.validation.count} for validation (rows without a usable label are skipped)`,
+      );
+    }
+    this.io.event('info', 'data', `${this.train.count} training and ${this.validation.count} validation examples`, {
+      trainingExamples: this.train.count,
+      validationExamples: this.validation.count,
+      trainingTokens: this.train.tokenCount,
+      labels: this.preprocessing.labels,
+    });
+  }
+
+  // ---------------------------------------------------------------- model
+
+  private buildModel(): void {
+    const { spec } = this;
+    if (spec.family === 'gpt2') {
+      const config = spec.modelConfig as Gpt2ModelConfig;
+      this.gpt2Config = {
+        ...config,
+        dropout: this.hp.dropout ?? config.dropout,
+      };
+      if (this.tokenizer && this.tokenizer.vocabSize > this.gpt2Config.vocabSize) {
+        throw new TrainingError(
+          'tokenizer_mismatch',
+          `The tokenizer has ${this.tokenizer.vocabSize} tokens but the model only ${this.gpt2Config.vocabSize} embeddings`,
+        );
+      }
+      this.gpt2Head =
+        spec.head === 'classification'
+          ? { type: 'classification', numLabels: this.preprocessing.labels!.length }
+          : spec.head === 'regression'
+            ? { type: 'regression' }
+            : { type: 'causal-lm' };
+      this.specs = gpt2ParameterSpecs(this.gpt2Config, this.gpt2Head);
+    } else {
+      const config = spec.modelConfig as MlpModelConfig;
+      this.mlpConfig = {
+        inputSize: this.train!.featureCount,
+        hiddenSizes: config.hiddenSizes,
+        outputSize: spec.head === 'classification' ? this.preprocessing.labels!.length : 1,
+        activation: config.activation,
+        dropout: this.hp.dropout ?? config.dropout,
+      };
+      this.specs = mlpParameterSpecs(this.mlpConfig);
+    }
+
+    const base = this.start.baseModel;
+    if (base && !this.start.resume) {
+      let tensors = floatTensors(base.weights);
+      if (spec.family === 'gpt2') {
+        tensors = normalizeGpt2Tensors(tensors);
+      }
+      // A new head on a base body: the head starts fresh; everything else must match.
+      const headNames = new Set(this.specs.filter((s) => s.name.startsWith('score.')).map((s) => s.name));
+      const sameHead =
+        base.manifest.task === spec.head &&
+        JSON.stringify(base.manifest.labels ?? null) === JSON.stringify(this.preprocessing.labels);
+      const keep = new Map([...tensors].filter(([name]) => !headNames.has(name) || sameHead));
+      const imported = importParameters(this.specs, keep, { strict: false, seed: this.hp.seed });
+      const bodyMissing = imported.initialized.filter((name) => !headNames.has(name));
+      if (bodyMissing.length > 0) {
+        disposeParameters(imported.params);
+        throw new TrainingError('base_model_mismatch', `The base model lacks ${bodyMissing.length} parameters: ${bodyMissing.slice(0, 5).join(', ')}`);
+      }
+      this.params = imported.params;
+      this.io.event('info', 'base_model', `Loaded the base model ${spec.baseModel?.name ?? ''} v${spec.baseModel?.version ?? ''}`, {
+        initialized: imported.initialized,
+        ignored: imported.ignored,
+      });
+    } else {
+      this.params = initializeParameters(this.specs, this.hp.seed);
+    }
+
+    const names = [...this.params.keys()];
+    if (spec.family === 'gpt2' && spec.method.type === 'freeze') {
+      try {
+        this.trainable = trainableParameterNames(names, this.gpt2Config!, spec.method);
+      } catch (error) {
+        throw new TrainingError('invalid_method', error instanceof Error ? error.message : String(error));
+      }
+    } else {
+      this.trainable = new Set(names);
+    }
+    setTrainable(this.params, this.trainable);
+  }
+
+  private createOptimizer(): void {
+    const noDecay = new Set(this.specs.filter((spec) => !spec.decay).map((spec) => spec.name));
+    this.optimizer = createOptimizer(this.hp.optimizer, { noDecay: (name) => noDecay.has(name) });
+  }
+
+  private plan(): { stepsPerEpoch: number; totalSteps: number } {
+    const examplesPerStep = this.hp.batchSize * this.hp.gradientAccumulationSteps;
+    const stepsPerEpoch = Math.max(1, Math.ceil(this.train!.count / examplesPerStep));
+    const epochSteps = stepsPerEpoch * this.hp.epochs;
+    const totalSteps = this.hp.maxSteps !== null ? Math.min(this.hp.maxSteps, epochSteps) : epochSteps;
+    return { stepsPerEpoch, totalSteps };
+  }
+
+  private epochOrders = new Map<number, Int32Array>();
+
+  private epochOrder(epoch: number): Int32Array {
+    let order = this.epochOrders.get(epoch);
+    if (!order) {
+      this.epochOrders.clear();
+      order = permutation(this.train!.count, stepSeed(this.hp.seed, epoch));
+      this.epochOrders.set(epoch, order);
+    }
+    return order;
+  }
+
+  // ---------------------------------------------------------------- forward and loss
+
+  private batchTensors(set: ExampleSet, indices: ArrayLike<number>) {
+    const size = indices.length;
+    const T = set.sequenceLength;
+    return tf.tidy(() => {
+      const out: {
+        inputIds?: tf.Tensor2D;
+        lengths?: tf.Tensor1D;
+        lossMask?: tf.Tensor2D;
+        features?: tf.Tensor2D;
+        labels?: tf.Tensor1D;
+        targets?: tf.Tensor2D;
+      } = {};
+      if (set.inputIds) {
+        // Trim the batch to its longest example: attention costs T^2.
+        let longest = 1;
+        for (let i = 0; i < size; i += 1) {
+          longest = Math.max(longest, set.lengths![indices[i]]);
+        }
+        const width = this.spec.head === 'causal-lm' ? longest : longest;
+        const ids = new Int32Array(size * width);
+        const lengths = new Int32Array(size);
+        const mask = set.lossMask ? new Float32Array(size * width) : null;
+        for (let i = 0; i < size; i += 1) {
+          const row = indices[i];
+          ids.set(set.inputIds.subarray(row * T, row * T + width), i * width);
+          lengths[i] = set.lengths![row];
+          if (mask) {
+            mask.set(set.lossMask!.subarray(row * T, row * T + width), i * width);
+          }
+        }
+        out.inputIds = tf.tensor2d(ids, [size, width], 'int32');
+        out.lengths = tf.tensor1d(lengths, 'int32');
+        if (mask) {
+          out.lossMask = tf.tensor2d(mask, [size, width], 'float32');
+        }
+      }
+      if (set.features) {
+        const F = set.featureCount;
+        const features = new Float32Array(size * F);
+        for (let i = 0; i < size; i += 1) {
+          features.set(set.features.subarray(indices[i] * F, indices[i] * F + F), i * F);
+        }
+        out.features = tf.tensor2d(features, [size, F], 'float32');
+      }
+      if (set.labels) {
+        out.labels = tf.tensor1d(Int32Array.from(indices, (row) => set.labels![row]), 'int32');
+      }
+      if (set.targets) {
+        out.targets = tf.tensor2d(Float32Array.from(indices, (row) => set.targets![row]), [size, 1], 'float32');
+      }
+      return out;
+    });
+  }
+
+  private tokensIn(set: ExampleSet, indices: ArrayLike<number>): number {
+    if (!set.lengths) {
+      return indices.length;
+    }
+    let tokens = 0;
+    for (let i = 0; i < indices.length; i += 1) {
+      tokens += set.lengths[indices[i]];
+    }
+    return tokens;
+  }
+
+  /** The model's output for a batch: LM logits, class logits, or a regression value. */
+  private forward(batch: ReturnType<TrainingRun['batchTensors']>, training: boolean, seed: number): tf.Tensor {
+    if (this.gpt2Config) {
+      const hidden = gpt2Hidden(this.params, this.gpt2Config, batch.inputIds!, { training, seed });
+      if (this.gpt2Head.type === 'causal-lm') {
+        return gpt2LmLogits(this.params, this.gpt2Config, hidden);
+      }
+      return gpt2HeadOutput(this.params, this.gpt2Config, this.gpt2Head, poolLastToken(hidden, batch.lengths!));
+    }
+    return mlpForward(this.params, this.mlpConfig!, batch.features!, { training, seed });
+  }
+
+  private classWeights(): number[] | undefined {
+    const weights = this.hp.loss.classWeights;
+    if (weights === undefined) {
+      return undefined;
+    }
+    if (weights === 'balanced') {
+      // sklearn's "balanced": n_samples / (n_classes * count(class)).
+      const labels = this.preprocessing.labels!;
+      const counts = new Array<number>(labels.length).fill(0);
+      for (const label of this.train!.labels!) {
+        counts[label] += 1;
+      }
+      return counts.map((count) => (count > 0 ? this.train!.count / (labels.length * count) : 0));
+    }
+    return weights;
+  }
+
+  private lossOf(output: tf.Tensor, batch: ReturnType<TrainingRun['batchTensors']>): tf.Scalar {
+    const loss = this.hp.loss;
+    if (this.spec.head === 'causal-lm') {
+      return causalLmLoss(output as tf.Tensor3D, batch.inputIds!, batch.lossMask!);
+    }
+    if (this.spec.head === 'classification') {
+      if (loss.name === 'binary_cross_entropy') {
+        const classes = this.preprocessing.labels!.length;
+        return binaryCrossEntropyLoss(output, tf.oneHot(batch.labels!, classes).toFloat());
+      }
+      return crossEntropyLoss(output as tf.Tensor2D, batch.labels!, {
+        labelSmoothing: loss.labelSmoothing,
+        classWeights: this.classWeights(),
+      });
+    }
+    switch (loss.name) {
+      case 'mae':
+        return maeLoss(output, batch.targets!);
+      case 'huber':
+        return huberLoss(output, batch.targets!, loss.huberDelta ?? 1);
+      case 'mse':
+      case 'cross_entropy':
+      case 'binary_cross_entropy':
+        return mseLoss(output, batch.targets!);
+      default: {
+        const unreachable: never = loss.name;
+        throw new Error(`unknown loss ${String(unreachable)}`);
+      }
+    }
+  }
+
+  private penalty(): tf.Scalar | null {
+    if (this.hp.l1 === 0 && this.hp.l2 === 0) {
+      return null;
+    }
+    const weights = this.specs
+      .filter((spec) => spec.decay && this.trainable.has(spec.name))
+      .map((spec) => this.params.get(spec.name)!);
+    return l1l2Penalty(weights, this.hp.l1, this.hp.l2);
+  }
+
+  /** One optimiser step over `gradientAccumulationSteps` micro-batches; returns the mean loss. */
+  private optimizerStep(
+    order: Int32Array,
+    batchInEpoch: number,
+    learningRate: number,
+  ): { loss: number; examples: number; tokens: number } {
+    const accumulation = this.hp.gradientAccumulationSteps;
+    const batchSize = this.hp.batchSize;
+    const variables = [...this.trainable].map((name) => this.params.get(name)!);
+    const nameOf = new Map(variables.map((variable, index) => [variable.name, [...this.trainable][index]]));
+    let summed: Map<string, tf.Tensor> | null = null;
+    let lossSum = 0;
+    let micro = 0;
+    let examples = 0;
+    let tokens = 0;
+    try {
+      for (let m = 0; m < accumulation; m += 1) {
+        const start = (batchInEpoch * accumulation + m) * batchSize;
+        const indices = order.subarray(start, Math.min(order.length, start + batchSize));
+        if (indices.length === 0) {
+          break;
+        }
+        // Cancel between micro-batches too: a long accumulated step need not finish first.
+        if (this.io.control() === CONTROL_CANCEL) {
+          throw new Stop(CONTROL_CANCEL);
+        }
+        const batch = this.batchTensors(this.train!, indices);
+        const seed = stepSeed(this.hp.seed, this.step * accumulation + m + 1_000_003);
+        try {
+          const { value, grads } = tf.variableGrads(() => {
+            const output = this.forward(batch, true, seed);
+            const loss = this.lossOf(output, batch);
+            const penalty = this.penalty();
+            return penalty ? tf.add(loss, penalty) : loss;
+          }, variables);
+          const loss = value.dataSync()[0];
+          value.dispose();
+          if (!Number.isFinite(loss)) {
+            Object.values(grads).forEach((grad) => grad.dispose());
+            throw new TrainingError(
+              'nan_loss',
+              `The loss became ${String(loss)} at step ${this.step + 1}; training stopped. ` +
+                (this.lastGoodCheckpointStep !== null
+                  ? `The last good checkpoint is step ${this.lastGoodCheckpointStep}. `
+                  : 'No checkpoint was written yet. ') +
+                'Lower the learning rate or enable gradientClipNorm.',
+              this.step + 1,
+            );
+          }
+          lossSum += loss;
+          micro += 1;
+          examples += indices.length;
+          tokens += this.tokensIn(this.train!, indices);
+          if (summed === null) {
+            summed = new Map(Object.entries(grads).map(([name, grad]) => [nameOf.get(name)!, grad]));
+          } else {
+            for (const [name, grad] of Object.entries(grads)) {
+              const key = nameOf.get(name)!;
+              const previous = summed.get(key)!;
+              summed.set(key, tf.add(previous, grad));
+              previous.dispose();
+              grad.dispose();
+            }
+          }
+        } finally {
+          Object.values(batch).forEach((tensor) => (tensor as tf.Tensor | undefined)?.dispose());
+        }
+      }
+      if (summed === null || micro === 0) {
+        return { loss: 0, examples: 0, tokens: 0 };
+      }
+      let grads: Map<string, tf.Tensor> = summed;
+      if (micro > 1) {
+        grads = new Map([...summed].map(([name, grad]) => [name, tf.div(grad, micro)]));
+        summed.forEach((grad) => grad.dispose());
+        summed = grads;
+      }
+      if (this.hp.gradientClipNorm !== null) {
+        const clipped = clipGradientsByGlobalNorm(grads, this.hp.gradientClipNorm);
+        grads.forEach((grad) => grad.dispose());
+        grads = clipped.grads;
+        summed = grads;
+        if (!Number.isFinite(clipped.norm)) {
+          throw new TrainingError(
+            'nan_loss',
+            `The gradient norm became ${String(clipped.norm)} at step ${this.step + 1}; training stopped. Lower the learning rate.`,
+            this.step + 1,
+          );
+        }
+      }
+      this.optimizer!.step(this.params, grads, learningRate);
+      return { loss: lossSum / micro, examples, tokens };
+    } finally {
+      summed?.forEach((grad) => grad.dispose());
+    }
+  }
+
+  // ---------------------------------------------------------------- learning rate range test
+
+  /** `learningRate: auto`: a short LR range test (Smith 2017, fastai's lr_find) on a copy of the start weights. */
+  private findLearningRate(): number {
+    const saved = this.copyWeights();
+    const steps = Math.min(40, Math.max(10, this.train!.count));
+    const rates = rangeTestLearningRates(1e-6, 1, steps);
+    const losses: number[] = [];
+    const realOptimizer = this.optimizer!;
+    this.createOptimizer();
+    let smoothed = 0;
+    let best = Infinity;
+    try {
+      for (let i = 0; i < rates.length; i += 1) {
+        const order = this.epochOrder(Math.floor(i / Math.max(1, Math.ceil(this.train!.count / this.hp.batchSize))));
+        const batchIndex = i % Math.max(1, Math.ceil(this.train!.count / (this.hp.batchSize * this.hp.gradientAccumulationSteps)));
+        let loss: number;
+        try {
+          loss = this.optimizerStep(order, batchIndex, rates[i]).loss;
+        } catch (error) {
+          if (error instanceof TrainingError && error.code === 'nan_loss') {
+            break;
+          }
+          throw error;
+        }
+        smoothed = 0.9 * smoothed + 0.1 * loss;
+        const debiased = smoothed / (1 - 0.9 ** (i + 1));
+        losses.push(debiased);
+        best = Math.min(best, debiased);
+        if (debiased > 4 * best) {
+          break;
+        }
+      }
+    } finally {
+      this.optimizer!.dispose();
+      this.optimizer = realOptimizer;
+      this.loadWeights(saved);
+      this.epochOrders.clear();
+    }
+    const suggestion = suggestLearningRate(rates.slice(0, losses.length), losses);
+    this.io.event('info', 'learning_rate', `learningRate auto: ${suggestion.learningRate.toExponential(2)} (${suggestion.method})`, {
+      learningRate: suggestion.learningRate,
+      method: suggestion.method,
+      rangeTest: rates.slice(0, losses.length).map((rate, index) => ({ learningRate: rate, loss: losses[index] })),
+    });
+    return suggestion.learningRate;
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  evaluate(): Record<string, number> {
+    const set = this.validation!;
+    const batchSize = Math.max(this.hp.batchSize, 16);
+    const all = Int32Array.from({ length: set.count }, (_, index) => index);
+    let lossSum = 0;
+    let tokens = 0;
+    let correct = 0;
+    const predicted: number[] = [];
+    for (let start = 0; start < set.count; start += batchSize) {
+      const indices = all.subarray(start, Math.min(set.count, start + batchSize));
+      const batch = this.batchTensors(set, indices);
+      try {
+        if (this.spec.head === 'causal-lm') {
+          const stats = tf.tidy(() => {
+            const logits = this.forward(batch, false, 0) as tf.Tensor3D;
+            return causalLmStats(logits, batch.inputIds!, batch.lossMask!);
+          });
+          lossSum += stats.lossSum;
+          tokens += stats.tokens;
+          correct += stats.correct;
+        } else {
+          const [loss, output] = tf.tidy(() => {
+            const out = this.forward(batch, false, 0);
+            return [this.lossOf(out, batch).dataSync()[0], out.dataSync().slice()] as const;
+          });
+          lossSum += loss * indices.length;
+          if (this.spec.head === 'classification') {
+            const classes = this.preprocessing.labels!.length;
+            for (let i = 0; i < indices.length; i += 1) {
+              let best = 0;
+              for (let c = 1; c < classes; c += 1) {
+                if (output[i * classes + c] > output[i * classes + best]) {
+                  best = c;
+                }
+              }
+              predicted.push(best);
+            }
+          } else {
+            predicted.push(...Array.from(output));
+          }
+        }
+      } finally {
+        Object.values(batch).forEach((tensor) => (tensor as tf.Tensor | undefined)?.dispose());
+      }
+    }
+    if (this.spec.head === 'causal-lm') {
+      return languageModelMetrics(lossSum, tokens, correct);
+    }
+    const loss = lossSum / set.count;
+    if (this.spec.head === 'classification') {
+      const metrics = classificationMetrics(predicted, set.labels!, this.preprocessing.labels!);
+      const values: Record<string, number> = {
+        loss,
+        accuracy: metrics.accuracy,
+        precisionMacro: metrics.precisionMacro,
+        recallMacro: metrics.recallMacro,
+        f1Macro: metrics.f1Macro,
+      };
+      for (const perClass of metrics.perClass) {
+        values[`f1.${perClass.label}`] = perClass.f1;
+        values[`precision.${perClass.label}`] = perClass.precision;
+        values[`recall.${perClass.label}`] = perClass.recall;
+      }
+      return values;
+    }
+    const scaling = this.preprocessing.targetScaling!;
+    const unscale = (value: number) => value * scaling.std + scaling.mean;
+    const metrics = regressionMetrics(predicted.map(unscale), Array.from(set.targets!, unscale));
+    return { loss, mae: metrics.mae, rmse: metrics.rmse, r2: metrics.r2 };
+  }
+
+  // ---------------------------------------------------------------- weights, checkpoints, result
+
+  private copyWeights(): Map<string, Float32Array> {
+    const copy = new Map<string, Float32Array>();
+    for (const [name, tensor] of exportParameters(this.params)) {
+      copy.set(name, tensor.data);
+    }
+    return copy;
+  }
+
+  private loadWeights(weights: Map<string, Float32Array>): void {
+    for (const [name, data] of weights) {
+      const variable = this.params.get(name);
+      if (variable) {
+        const value = tf.tensor(data, variable.shape, 'float32');
+        variable.assign(value);
+        value.dispose();
+      }
+    }
+  }
+
+  private weightFiles(): Uint8Array {
+    return encodeSafetensors(toNamedTensors(exportParameters(this.params)), { format: 'pt', producer: 'tuneforge' });
+  }
+
+  private async saveCheckpoint(
+    reason: WorkerCheckpoint['reason'],
+    epoch: number,
+    isBest: boolean,
+    metrics: Record<string, number> | null,
+    learningRate: number,
+    trainLoss: number | null,
+    cursor: { epoch: number; batchInEpoch: number },
+  ): Promise<void> {
+    const state = this.optimizer!.getState();
+    const optimizerTensors = new Map<string, NamedTensor>();
+    for (const [name, tensor] of state.tensors) {
+      optimizerTensors.set(name, { dtype: 'F32', shape: [...tensor.shape], data: Float32Array.from(tensor.dataSync()) });
+      tensor.dispose();
+    }
+    const checkpointState: CheckpointState = {
+      step: this.step,
+      epoch,
+      cursor,
+      random: { seed: this.hp.seed, step: this.step },
+      specHash: this.start.specHash,
+      learningRate: this.learningRate,
+      earlyStopping: this.earlyStopping?.toJSON() ?? null,
+      overfitting: this.overfitting.toJSON(),
+      lastGoodCheckpointStep: this.step,
+      trainLoss,
+    };
+    const files: FileBytes[] = [
+      { name: 'weights.safetensors', bytes: this.weightFiles() },
+      {
+        name: 'optimizer.safetensors',
+        bytes: encodeSafetensors(optimizerTensors, { step: String(state.step), optimizer: this.hp.optimizer.name }),
+      },
+      { name: 'state.json', bytes: json(checkpointState) },
+    ];
+    if (this.tokenizer && !this.start.baseModel) {
+      files.push({ name: 'tokenizer.json', bytes: json(this.tokenizer.toJSON()) });
+    }
+    void learningRate;
+    await this.io.checkpoint({ step: this.step, epoch, reason, isBest, metrics, files });
+    this.lastGoodCheckpointStep = this.step;
+  }
+
+  private restore(latest: CheckpointPayload, best: CheckpointPayload | null): void {
+    const state = JSON.parse(text(latest.state)) as CheckpointState;
+    const imported = importParameters(this.specs, floatTensors(latest.weights), { strict: true });
+    disposeParameters(this.params);
+    this.params = imported.params;
+    setTrainable(this.params, this.trainable);
+    const decoded = decodeSafetensors(latest.optimizer);
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [name, tensor] of decoded.tensors) {
+      tensors.set(name, tf.tensor(tensor.data, tensor.shape, 'float32'));
+    }
+    try {
+      this.optimizer!.setState({ step: Number(decoded.metadata.step ?? state.step), tensors }, this.params);
+    } finally {
+      tensors.forEach((tensor) => tensor.dispose());
+    }
+    this.step = state.step;
+    // A learning rate changed on resume (recorded in the job's spec changes) wins over the checkpoint's.
+    this.learningRate = this.hp.learningRate === 'auto' ? state.learningRate : this.hp.learningRate;
+    this.lastGoodCheckpointStep = state.step;
+    if (state.earlyStopping && this.hp.earlyStopping) {
+      this.earlyStopping = EarlyStopping.fromJSON(state.earlyStopping);
+    }
+    if (state.overfitting) {
+      this.overfitting = OverfittingDetector.fromJSON(state.overfitting);
+    }
+    if (best) {
+      this.bestWeights = new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]));
+    }
+    this.io.event('info', 'resumed', `Resumed from the checkpoint at step ${state.step} (attempt ${this.start.attempt})`, {
+      step: state.step,
+      attempt: this.start.attempt,
+      weightsSha256: sha256(latest.weights),
+    });
+  }
+
+  private result(finalMetrics: Record<string, number>, stoppedEarly: boolean) {
+    const weights = this.weightFiles();
+    const files: FileBytes[] = [{ name: 'model.safetensors', bytes: weights }];
+    if (this.tokenizer) {
+      files.push({ name: 'tokenizer.json', bytes: json(this.tokenizer.toJSON()) });
+    }
+    const manifest: Record<string, unknown> = {
+      format: 'tuneforge-model/1',
+      family: this.spec.family,
+      task: this.spec.head,
+      config: this.gpt2Config ?? this.mlpConfig,
+      head: this.gpt2Config ? this.gpt2Head : { type: this.spec.head },
+      labels: this.preprocessing.labels,
+      targetScaling: this.preprocessing.targetScaling,
+      features: this.preprocessing.features,
+      dataTask: this.spec.dataTask,
+      schema: this.spec.schema,
+      sequenceLength: this.hp.sequenceLength,
+      tokenizer: this.tokenizer ? 'tokenizer.json' : null,
+      weights: 'model.safetensors',
+      parameterCount: parameterCount(this.specs),
+      trainedSteps: this.step,
+      stoppedEarly,
+      bestStep: this.earlyStopping?.best?.step ?? null,
+      backend: this.backend,
+    };
+    files.push({ name: 'manifest.json', bytes: json(manifest) });
+    return { manifest, files, metrics: finalMetrics, parameterCount: parameterCount(this.specs) };
+  }
+}
