@@ -15,7 +15,7 @@ export function streamJobEvents(
   jobId: string,
   after: string,
   response: Response,
-): void {
+): Promise<void> {
   response.status(200);
   response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   response.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -49,7 +49,7 @@ export function streamJobEvents(
       }
     }
   };
-  loop()
+  return loop()
     .catch(() => undefined)
     .finally(() => response.end());
 }

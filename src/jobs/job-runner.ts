@@ -55,6 +55,8 @@ interface Execution {
   lost: boolean;
   /** Set on shutdown: the pause that follows puts the job back in the queue rather than pausing it. */
   requeueOnPause: boolean;
+  /** The latest progress the worker reported (the heartbeat writes it; the outcome too). */
+  progress?: { step: number; totalSteps: number };
   done: Promise<void>;
 }
 
@@ -158,10 +160,9 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async execute(claimed: ClaimedJob, execution: Execution): Promise<void> {
     const jobId = claimed.id;
-    let progress: { step: number; totalSteps: number } | undefined;
     const heartbeat = setInterval(
       () => {
-        this.queue.heartbeat(jobId, this.replicaId, progress).then(
+        this.queue.heartbeat(jobId, this.replicaId, execution.progress).then(
           async (beat) => {
             if (beat.lost && !execution.lost) {
               execution.lost = true;
@@ -202,7 +203,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
           ),
         onMetrics: (metrics) => void this.safely(execution, () => this.events.recordMetrics(jobId, metrics)),
         onProgress: (step, totalSteps) => {
-          progress = { step, totalSteps };
+          execution.progress = { step, totalSteps };
         },
         onCheckpoint: (checkpoint) => this.saveCheckpoint(job, execution, checkpoint),
       });
@@ -470,9 +471,12 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     if (execution.lost) {
       return;
     }
+    if (execution.progress) {
+      await this.queue.heartbeat(job.id, this.replicaId, execution.progress);
+    }
     switch (outcome.status) {
       case 'succeeded': {
-        const modelVersionId = await this.publish(job, outcome);
+        const modelVersionId = await this.publish(job, outcome, execution.progress?.totalSteps ?? null);
         if (modelVersionId) {
           await this.events.record(job.id, {
             level: 'info',
@@ -523,6 +527,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   private async publish(
     job: JobEntity,
     outcome: Extract<TrainingOutcome, { status: 'succeeded' }>,
+    totalSteps: number | null,
   ): Promise<string | null> {
     const { result } = outcome;
     const staging = `projects/${job.projectId}/models/by-job/${job.id}/`;
@@ -590,9 +595,10 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         ]);
         const [rows] = (await manager.query(
           `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, control = NULL,
-                  result_model_version_id = $3, current_step = $4, finished_at = now(), updated_at = now()
+                  result_model_version_id = $3, current_step = $4, total_steps = coalesce($5, total_steps),
+                  finished_at = now(), updated_at = now()
             WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
-          [job.id, this.replicaId, entity.id, trainedSteps],
+          [job.id, this.replicaId, entity.id, trainedSteps, totalSteps],
         )) as [unknown[], number];
         if (rows.length === 0) {
           throw new Error('lease lost before the result was recorded');

@@ -85,14 +85,15 @@ export class JobsController {
     @Query() query: JobEventQueryDto,
     @Headers('accept') accept: string | undefined,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<JobEventListDto | undefined> {
+    @Res() response: Response,
+  ): Promise<void> {
+    // One route, two representations: the response is written here rather than by Nest.
     if (accept?.includes('text/event-stream')) {
       await this.jobsService.assertVisible(principal, jobId);
-      streamJobEvents(this.jobsService, principal, jobId, lastEventId ?? query.after ?? '0', response);
-      return undefined;
+      await streamJobEvents(this.jobsService, principal, jobId, lastEventId ?? query.after ?? '0', response);
+      return;
     }
-    return this.jobsService.listEvents(principal, jobId, query);
+    response.json(await this.jobsService.listEvents(principal, jobId, query));
   }
 
   @Get('jobs/:jobId/metrics')

@@ -1,8 +1,8 @@
 /**
  * GPT-2 as in Hugging Face `transformers` (GPT2Model, GPT2LMHeadModel, GPT2ForSequenceClassification):
  * same parameter names and layouts (Conv1D weights are [in, out]), pre-LayerNorm blocks, tanh GELU
- * ("gelu_new"), causal attention scaled by 1/sqrt(headDim), LM head tied to `wte`. Pure tfjs ops, so
- * it runs and differentiates on every backend.
+ * ("gelu_new"), causal attention scaled by 1/sqrt(headDim), LM head tied to `wte`. Built from tfjs
+ * ops with hand-written gradients (ops.ts), so it runs and differentiates on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -41,6 +41,8 @@ export interface ForwardOptions {
   seed?: number;
 }
 
+export type Gpt2ParameterSpec = ParameterSpec & { init: 'normal' | 'zeros' | 'ones' };
+
 const INITIALIZER_RANGE = 0.02;
 
 export function validateGpt2Config(config: Gpt2Config): void {
@@ -68,43 +70,43 @@ export function validateGpt2Config(config: Gpt2Config): void {
  * `c_proj` weights, zero biases, LayerNorm ones/zeros. Weight decay: matrices and embeddings yes;
  * biases and LayerNorm parameters no (the HF Trainer / nanoGPT convention).
  */
-export function gpt2ParameterSpecs(config: Gpt2Config, head: Gpt2Head): ParameterSpec[] {
+export function gpt2ParameterSpecs(config: Gpt2Config, head: Gpt2Head): Gpt2ParameterSpec[] {
   validateGpt2Config(config);
   const d = config.nEmbd;
   const projStd = INITIALIZER_RANGE / Math.sqrt(2 * config.nLayer);
-  const matrix = (name: string, shape: number[], std = INITIALIZER_RANGE): ParameterSpec => ({
+  const matrix = (name: string, shape: number[], std = INITIALIZER_RANGE): Gpt2ParameterSpec => ({
     name,
     shape,
     init: 'normal',
     std,
     decay: true,
   });
-  const zeros = (name: string, shape: number[]): ParameterSpec => ({ name, shape, init: 'zeros', decay: false });
-  const layerNorm = (prefix: string): ParameterSpec[] => [
+  const zeros = (name: string, shape: number[]): Gpt2ParameterSpec => ({ name, shape, init: 'zeros', decay: false });
+  const layerNormSpecs = (prefix: string): Gpt2ParameterSpec[] => [
     { name: `${prefix}.weight`, shape: [d], init: 'ones', decay: false },
     zeros(`${prefix}.bias`, [d]),
   ];
 
-  const specs: ParameterSpec[] = [
+  const specs: Gpt2ParameterSpec[] = [
     matrix('wte.weight', [config.vocabSize, d]),
     matrix('wpe.weight', [config.nPositions, d]),
   ];
   for (let i = 0; i < config.nLayer; i++) {
     const p = `h.${i}`;
     specs.push(
-      ...layerNorm(`${p}.ln_1`),
+      ...layerNormSpecs(`${p}.ln_1`),
       matrix(`${p}.attn.c_attn.weight`, [d, 3 * d]),
       zeros(`${p}.attn.c_attn.bias`, [3 * d]),
       matrix(`${p}.attn.c_proj.weight`, [d, d], projStd),
       zeros(`${p}.attn.c_proj.bias`, [d]),
-      ...layerNorm(`${p}.ln_2`),
+      ...layerNormSpecs(`${p}.ln_2`),
       matrix(`${p}.mlp.c_fc.weight`, [d, 4 * d]),
       zeros(`${p}.mlp.c_fc.bias`, [4 * d]),
       matrix(`${p}.mlp.c_proj.weight`, [4 * d, d], projStd),
       zeros(`${p}.mlp.c_proj.bias`, [d]),
     );
   }
-  specs.push(...layerNorm('ln_f'));
+  specs.push(...layerNormSpecs('ln_f'));
   switch (head.type) {
     case 'causal-lm':
       break; // tied to wte.weight
@@ -345,7 +347,7 @@ export function poolLastToken(hidden: tf.Tensor3D, lengths: tf.Tensor1D): tf.Ten
     }
     rows[i] = i * t + length - 1;
   }
-  return tf.tidy(() => tf.gather(tf.reshape(hidden, [b * t, d]), tf.tensor1d(rows, 'int32')) as tf.Tensor2D);
+  return tf.tidy(() => tf.gather(tf.reshape<tf.Rank.R2>(hidden, [b * t, d]), tf.tensor1d(rows, 'int32')));
 }
 
 /**

@@ -75,12 +75,11 @@ export function mlpForward(
   return tf.tidy(() => {
     let x: tf.Tensor2D = tf.cast(inputs, 'float32');
     layers.forEach((_, i) => {
-      x = tf.fused.matMul({
-        a: x,
-        b: requireParameter(params, `layers.${i}.weight`) as tf.Tensor2D,
-        transposeB: true,
-        bias: requireParameter(params, `layers.${i}.bias`),
-      }) as tf.Tensor2D;
+      // Not tf.fused.matMul: the wasm backend's fused kernel adds the bias wrongly with transposeB (tfjs 4.22).
+      x = tf.add(
+        tf.matMul(x, requireParameter(params, `layers.${i}.weight`) as tf.Tensor as tf.Tensor2D, false, true),
+        requireParameter(params, `layers.${i}.bias`),
+      );
       if (i < layers.length - 1) {
         x = activate(x, config.activation);
         if (options.training && config.dropout > 0) {

@@ -34,7 +34,10 @@ function assertSameAsPlain(
 ): void {
   tf.tidy(() => {
     const probe = tf.randomNormal(custom(...inputs).shape, 0, 1, 'float32', 7);
-    const project = (f: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), probe));
+    const project =
+      (f: (...xs: tf.Tensor[]) => tf.Tensor) =>
+      (...xs: tf.Tensor[]) =>
+        tf.sum(tf.mul(f(...xs), probe));
     const ours = tf.valueAndGrads(project(custom))(inputs);
     const reference = tf.valueAndGrads(project(plain))(inputs);
     assert.ok(maxDiff(custom(...inputs), plain(...inputs)) < tolerance, 'values differ');
@@ -92,7 +95,7 @@ describe('custom-gradient ops match plain tfjs ops', () => {
     assertSameAsPlain(
       [x, w],
       (xs, ws) => tiedOutput(xs as tf.Tensor2D, ws as tf.Tensor2D),
-      (xs, ws) => tf.matMul(xs as tf.Tensor2D, ws as tf.Tensor2D, false, true),
+      (xs, ws) => tf.matMul(xs, ws, false, true),
     );
   });
 
@@ -136,7 +139,11 @@ describe('custom-gradient ops match plain tfjs ops', () => {
   it('residualAdd', () => {
     const a = tf.randomNormal([3, 4], 0, 1, 'float32', 1);
     const b = tf.randomNormal([3, 4], 0, 1, 'float32', 2);
-    assertSameAsPlain([a, b], (x, y) => residualAdd(x, y), (x, y) => tf.add(x, y));
+    assertSameAsPlain(
+      [a, b],
+      (x, y) => residualAdd(x, y),
+      (x, y) => tf.add(x, y),
+    );
   });
 
   it('splitHeads and mergeHeads', () => {

@@ -1,9 +1,9 @@
 /**
- * Transformer building blocks with hand-written gradients (tf.customGrad). The tfjs tape keeps every
- * saved input of every op until backprop ends, so composing LayerNorm or GELU from a dozen basic
- * ops keeps a dozen activation-sized tensors per use; these keep only what the gradient needs
- * (about what Korthikanti et al. 2022 count for a fused implementation). Each is checked against
- * the plain-op composition in ops.spec.ts.
+ * Transformer building blocks with hand-written gradients (tf.customGrad). The tfjs tape keeps the
+ * saved inputs of every op until backprop ends (as copies on wasm, where Identity copies), so a
+ * LayerNorm or GELU composed of basic ops keeps a dozen activation-sized tensors per use; these
+ * keep only what their gradient needs (about what Korthikanti et al. 2022 count for a fused
+ * implementation). ops.spec.ts checks each against the plain-op composition.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -33,12 +33,15 @@ function stash(save: tf.GradSaveFunc, tensors: tf.Tensor[]): (saved: tf.Tensor[]
   };
 }
 
-/** y = x W + b for x [N,in], W [in,out] (GPT-2 Conv1D layout), b [out]. Keeps x. */
+/**
+ * y = x W + b for x [N,in], W [in,out] (GPT-2 Conv1D layout), b [out]. Keeps x. The fused matmul
+ * only without transposes: wasm's fused kernel adds the bias wrongly with transposeA/B (tfjs 4.22).
+ */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   return custom([x, weight, bias], ([input, w, b], save) => {
     const restore = stash(save, [input, w]);
     return {
-      value: tf.fused.matMul({ a: input as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
+      value: tf.fused.matMul({ a: input, b: w, bias: b }),
       gradFunc: (dy, saved) => {
         const [xs, ws] = restore(saved);
         return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false), tf.sum(dy, 0)];
@@ -99,7 +102,7 @@ export function addPositions(tokens: tf.Tensor2D, positions: tf.Tensor2D, length
  */
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D, epsilon: number): tf.Tensor2D {
   return custom([x, weight, bias], ([input, w, b], save) => {
-    const [normalized, rstd] = tf.tidy(() => {
+    const [normalized, rstd] = tf.tidy((): tf.Tensor[] => {
       const centered = tf.sub(input, tf.mean(input, -1, true));
       const r = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), epsilon));
       return [tf.mul(centered, r), r];

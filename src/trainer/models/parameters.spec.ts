@@ -59,7 +59,10 @@ describe('parameters', () => {
   it('exports copies with the safetensors NamedTensor shape', () => {
     const params = initializeParameters(specs, 1);
     const exported = exportParameters(params);
-    assert.deepEqual([...exported.keys()], specs.map((spec) => spec.name));
+    assert.deepEqual(
+      [...exported.keys()],
+      specs.map((spec) => spec.name),
+    );
     const bias = exported.get('a.bias');
     assert.deepEqual(bias && { dtype: bias.dtype, shape: bias.shape }, { dtype: 'F32', shape: [4] });
     params.get('a.bias')?.assign(tf.ones([4]));

@@ -259,6 +259,13 @@ export class TrainingRun {
 
     while (this.step < totalSteps && !stopEarly) {
       this.checkControl();
+      if (this.io.control() === CONTROL_PAUSE) {
+        await this.saveCheckpoint('pause', this.step / stepsPerEpoch, false, null, 0, trainLoss, {
+          epoch: Math.floor(this.step / stepsPerEpoch),
+          batchInEpoch: this.step % stepsPerEpoch,
+        });
+        return { status: 'paused', step: this.step };
+      }
       const epoch = Math.floor(this.step / stepsPerEpoch);
       const batchInEpoch = this.step % stepsPerEpoch;
       const order = this.epochOrder(epoch);
@@ -361,13 +368,10 @@ export class TrainingRun {
     return set.count > 0 ? set.tokenCount / set.count : 0;
   }
 
+  /** Cancel stops anywhere; pause waits for a step boundary, where the loop checkpoints. */
   private checkControl(): void {
-    const control = this.io.control();
-    if (control === CONTROL_CANCEL) {
-      throw new Stop(control);
-    }
-    if (control === CONTROL_PAUSE) {
-      throw new Stop(control);
+    if (this.io.control() === CONTROL_CANCEL) {
+      throw new Stop(CONTROL_CANCEL);
     }
   }
 
@@ -987,7 +991,7 @@ export class TrainingRun {
     if (best) {
       this.bestWeights = new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]));
     }
-    this.io.event('info', 'resumed', `Resumed from the checkpoint at step ${state.step} (attempt ${this.start.attempt})`, {
+    this.io.event('info', 'restored', `Restored weights, optimizer state and data position from the checkpoint at step ${state.step} (attempt ${this.start.attempt})`, {
       step: state.step,
       attempt: this.start.attempt,
       weightsSha256: sha256(latest.weights),
