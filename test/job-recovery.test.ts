@@ -125,7 +125,14 @@ describe('job recovery across replicas and restarts', () => {
     const body = {
       model: { family: 'gpt2', nLayer: 1, nHead: 2, nEmbd: 32, vocabSize: 320 },
       trainingData: { datasetId, version: 1 },
-      hyperparameters: { epochs: 4, batchSize: 8, sequenceLength: 16, learningRate: 0.003, checkpointEverySteps: 4, evalEverySteps: 10 },
+      hyperparameters: {
+        epochs: 4,
+        batchSize: 8,
+        sequenceLength: 16,
+        learningRate: 0.003,
+        checkpointEverySteps: 4,
+        evalEverySteps: 10,
+      },
       outputModelName: 'survivor',
     };
     const created = await api<JobView>('POST', '/api/v1/jobs', body);
@@ -170,7 +177,11 @@ describe('job recovery across replicas and restarts', () => {
   });
 });
 
-async function testDataSourceQuery(url: string, sql: string, parameters: unknown[]): Promise<Array<Record<string, unknown>>> {
+async function testDataSourceQuery(
+  url: string,
+  sql: string,
+  parameters: unknown[],
+): Promise<Array<Record<string, unknown>>> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url });
   await client.connect();

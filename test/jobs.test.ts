@@ -24,12 +24,16 @@ describe('jobs API: validation and control', () => {
     outputModelName: 'validation-test',
   });
   const jobCount = async () => {
-    const rows = (await testApp.dataSource.query('SELECT count(*)::int AS n FROM jobs')) as Array<{ n: number }>;
+    const rows = await testApp.dataSource.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM jobs');
     return rows[0].n;
   };
   const refused = async (body: unknown, status: number, code: string, field?: string) => {
     const before = await jobCount();
-    const response = await api<{ code: string; message: string; details: Array<{ field?: string }> }>('POST', '/api/v1/jobs', body);
+    const response = await api<{ code: string; message: string; details: Array<{ field?: string }> }>(
+      'POST',
+      '/api/v1/jobs',
+      body,
+    );
     expectStatus(response, status);
     assert.equal(response.body.code, code);
     if (field) {
@@ -75,8 +79,18 @@ describe('jobs API: validation and control', () => {
   });
 
   it('refuses unknown datasets and versions', async () => {
-    await refused({ ...baseJob(), trainingData: { datasetId: '00000000-0000-4000-8000-000000000000', version: 1 } }, 400, 'validation_failed', 'trainingData.datasetId');
-    await refused({ ...baseJob(), trainingData: { datasetId: labelled, version: 9 } }, 400, 'validation_failed', 'trainingData.version');
+    await refused(
+      { ...baseJob(), trainingData: { datasetId: '00000000-0000-4000-8000-000000000000', version: 1 } },
+      400,
+      'validation_failed',
+      'trainingData.datasetId',
+    );
+    await refused(
+      { ...baseJob(), trainingData: { datasetId: labelled, version: 9 } },
+      400,
+      'validation_failed',
+      'trainingData.version',
+    );
   });
 
   it('refuses an unknown base model, and neither base nor architecture', async () => {
@@ -86,9 +100,19 @@ describe('jobs API: validation and control', () => {
   });
 
   it('refuses a head that does not fit the data, and mlp for language modelling', async () => {
-    await refused({ ...baseJob(), trainingData: { datasetId: text, version: 1 }, head: 'classification' }, 400, 'validation_failed', 'head');
+    await refused(
+      { ...baseJob(), trainingData: { datasetId: text, version: 1 }, head: 'classification' },
+      400,
+      'validation_failed',
+      'head',
+    );
     await refused({ ...baseJob(), head: 'regression' }, 400, 'validation_failed', 'head');
-    await refused({ ...baseJob(), trainingData: { datasetId: text, version: 1 }, model: { family: 'mlp' } }, 400, 'validation_failed', 'head');
+    await refused(
+      { ...baseJob(), trainingData: { datasetId: text, version: 1 }, model: { family: 'mlp' } },
+      400,
+      'validation_failed',
+      'head',
+    );
   });
 
   it('refuses quality-failing data unless allowQualityFailures, and records the choice', async () => {
@@ -97,17 +121,35 @@ describe('jobs API: validation and control', () => {
     assert.match(problem.message, /quality/);
     const allowed = await api<JobView>('POST', '/api/v1/jobs', { ...body, allowQualityFailures: true });
     expectStatus(allowed, 201);
-    const events = await api<{ data: Array<{ kind: string; data: Record<string, unknown> }> }>('GET', `/api/v1/jobs/${allowed.body.id}/events`);
+    const events = await api<{ data: Array<{ kind: string; data: Record<string, unknown> }> }>(
+      'GET',
+      `/api/v1/jobs/${allowed.body.id}/events`,
+    );
     const created = events.body.data.find((event) => event.kind === 'created');
     assert.equal(created?.data.allowQualityFailures, true);
     assert.equal(created?.data.qualityVerdict, 'fail');
   });
 
   it('refuses hyperparameters out of range or not fitting the head', async () => {
-    await refused({ ...baseJob(), hyperparameters: { learningRate: 50 } }, 400, 'validation_failed', 'hyperparameters.learningRate');
-    await refused({ ...baseJob(), hyperparameters: { learningRate: 'fast' } }, 400, 'validation_failed', 'hyperparameters.learningRate');
+    await refused(
+      { ...baseJob(), hyperparameters: { learningRate: 50 } },
+      400,
+      'validation_failed',
+      'hyperparameters.learningRate',
+    );
+    await refused(
+      { ...baseJob(), hyperparameters: { learningRate: 'fast' } },
+      400,
+      'validation_failed',
+      'hyperparameters.learningRate',
+    );
     await refused({ ...baseJob(), hyperparameters: { batchSize: 0 } }, 400, 'validation_failed');
-    await refused({ ...baseJob(), hyperparameters: { loss: { name: 'mse' } } }, 400, 'validation_failed', 'hyperparameters.loss.name');
+    await refused(
+      { ...baseJob(), hyperparameters: { loss: { name: 'mse' } } },
+      400,
+      'validation_failed',
+      'hyperparameters.loss.name',
+    );
     await refused(
       { ...baseJob(), hyperparameters: { optimizer: { name: 'adam', nesterov: true } } },
       400,
@@ -126,15 +168,33 @@ describe('jobs API: validation and control', () => {
       'validation_failed',
       'hyperparameters.sequenceLength',
     );
-    await refused({ ...baseJob(), model: { family: 'gpt2', nEmbd: 30, nHead: 4 } }, 400, 'validation_failed', 'model.nHead');
+    await refused(
+      { ...baseJob(), model: { family: 'gpt2', nEmbd: 30, nHead: 4 } },
+      400,
+      'validation_failed',
+      'model.nHead',
+    );
     await refused({ ...baseJob(), unknownField: 1 }, 400, 'validation_failed');
-    await refused({ ...baseJob(), trainingData: { datasetId: regression, version: 1 }, hyperparameters: { loss: { name: 'cross_entropy', classWeights: 'balanced' } } }, 400, 'validation_failed');
+    await refused(
+      {
+        ...baseJob(),
+        trainingData: { datasetId: regression, version: 1 },
+        hyperparameters: { loss: { name: 'cross_entropy', classWeights: 'balanced' } },
+      },
+      400,
+      'validation_failed',
+    );
   });
 
   it('refuses lora for now, and freeze without a selection', async () => {
     await refused({ ...baseJob(), method: { type: 'lora' } }, 400, 'validation_failed', 'method.type');
     await refused({ ...baseJob(), method: { type: 'freeze' } }, 400, 'validation_failed', 'method');
-    await refused({ ...baseJob(), method: { type: 'freeze', trainableTopBlocks: 5 } }, 400, 'validation_failed', 'method.trainableTopBlocks');
+    await refused(
+      { ...baseJob(), method: { type: 'freeze', trainableTopBlocks: 5 } },
+      400,
+      'validation_failed',
+      'method.trainableTopBlocks',
+    );
   });
 
   it('refuses a job that cannot fit a trainer slot, with the estimate and a batch size that fits', async () => {
@@ -160,11 +220,19 @@ describe('jobs API: validation and control', () => {
     const paused = await api<JobView>('POST', `/api/v1/jobs/${id}/pause`);
     expectStatus(paused, 200);
     assert.equal(paused.body.status, 'paused');
-    const unconfirmed = await api<{ code: string }>('POST', `/api/v1/jobs/${id}/resume`, { hyperparameters: { epochs: 5 } });
+    const unconfirmed = await api<{ code: string }>('POST', `/api/v1/jobs/${id}/resume`, {
+      hyperparameters: { epochs: 5 },
+    });
     expectStatus(unconfirmed, 409);
-    const fixed = await api<{ code: string }>('POST', `/api/v1/jobs/${id}/resume`, { hyperparameters: { batchSize: 2 }, confirmSpecChange: true });
+    const fixed = await api<{ code: string }>('POST', `/api/v1/jobs/${id}/resume`, {
+      hyperparameters: { batchSize: 2 },
+      confirmSpecChange: true,
+    });
     expectStatus(fixed, 400);
-    const resumed = await api<JobView>('POST', `/api/v1/jobs/${id}/resume`, { hyperparameters: { epochs: 5 }, confirmSpecChange: true });
+    const resumed = await api<JobView>('POST', `/api/v1/jobs/${id}/resume`, {
+      hyperparameters: { epochs: 5 },
+      confirmSpecChange: true,
+    });
     expectStatus(resumed, 200);
     assert.equal(resumed.body.status, 'queued');
     assert.equal(resumed.body.specChanges.length, 1);
@@ -182,7 +250,11 @@ describe('jobs API: validation and control', () => {
     assert.equal(list.body.data.length, 2);
     const project = await api<{ id: string }>('POST', '/api/v1/projects', { name: 'other-tenant' });
     expectStatus(project, 201);
-    const key = await api<{ secret: string }>('POST', '/api/v1/api-keys', { projectId: project.body.id, name: 'k', scopes: ['jobs:read', 'jobs:write'] });
+    const key = await api<{ secret: string }>('POST', '/api/v1/api-keys', {
+      projectId: project.body.id,
+      name: 'k',
+      scopes: ['jobs:read', 'jobs:write'],
+    });
     expectStatus(key, 201);
     const other = apiClient(testApp.baseUrl, key.body.secret);
     expectStatus(await other('GET', `/api/v1/jobs/${list.body.data[0].id}`), 404);

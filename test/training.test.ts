@@ -12,7 +12,15 @@ import { TrainerPool } from '../src/trainer/pool/trainer-pool.js';
 import { majorityBaseline } from '../src/trainer/training/metrics.js';
 import { apiClient, expectStatus } from './support/api.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { ended, jobEvents, sentimentRows, textRows, uploadDataset, waitForJob, type JobView } from './support/training-data.js';
+import {
+  ended,
+  jobEvents,
+  sentimentRows,
+  textRows,
+  uploadDataset,
+  waitForJob,
+  type JobView,
+} from './support/training-data.js';
 
 interface MetricPoint {
   step: number;
@@ -35,12 +43,25 @@ describe('training jobs on the wasm backend', () => {
   const smallClassifier = (name: string, hyperparameters: Record<string, unknown> = {}) => ({
     model: { family: 'gpt2', nLayer: 1, nHead: 2, nEmbd: 32, vocabSize: 320 },
     trainingData: { datasetId: labelled, version: 1 },
-    hyperparameters: { epochs: 2, batchSize: 8, sequenceLength: 16, learningRate: 0.003, evalEverySteps: 5, checkpointEverySteps: 5, ...hyperparameters },
+    hyperparameters: {
+      epochs: 2,
+      batchSize: 8,
+      sequenceLength: 16,
+      learningRate: 0.003,
+      evalEverySteps: 5,
+      checkpointEverySteps: 5,
+      ...hyperparameters,
+    },
     outputModelName: name,
   });
 
   before(async () => {
-    testApp = await startTestApp({ TRAINER_SLOTS: '1', TRAINER_BACKEND: 'wasm', JOB_POLL_MS: '100', JOB_LEASE_SECONDS: '3' });
+    testApp = await startTestApp({
+      TRAINER_SLOTS: '1',
+      TRAINER_BACKEND: 'wasm',
+      JOB_POLL_MS: '100',
+      JOB_LEASE_SECONDS: '3',
+    });
     api = apiClient(testApp.baseUrl, testApp.adminKey);
     text = await uploadDataset(api, 'reviews-text', 'causal-lm', textRows(300, 11));
     labelled = await uploadDataset(api, 'reviews', 'classification', sentimentRows(240, 12));
@@ -62,7 +83,15 @@ describe('training jobs on the wasm backend', () => {
     const pretrain = await createJob({
       model: { family: 'gpt2', nLayer: 2, nHead: 2, nEmbd: 48, vocabSize: 400, nPositions: 64 },
       trainingData: { datasetId: text, version: 1 },
-      hyperparameters: { epochs: 2, batchSize: 8, sequenceLength: 32, learningRate: 0.003, schedule: { name: 'cosine', warmupSteps: 5 }, evalEverySteps: 20, checkpointEverySteps: 20 },
+      hyperparameters: {
+        epochs: 2,
+        batchSize: 8,
+        sequenceLength: 32,
+        learningRate: 0.003,
+        schedule: { name: 'cosine', warmupSteps: 5 },
+        evalEverySteps: 20,
+        checkpointEverySteps: 20,
+      },
       outputModelName: 'tiny-lm',
     });
     const lm = await waitForJob(api, pretrain.id, ended);
@@ -71,14 +100,24 @@ describe('training jobs on the wasm backend', () => {
     assert.equal(lm.currentStep, lm.totalSteps);
     const lmMetrics = await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${pretrain.id}/metrics?split=validation`);
     const lmFinal = lmMetrics.body.data.at(-1)!;
-    assert.ok((lmFinal.values.perplexity as number) < 400 / 4, `perplexity ${lmFinal.values.perplexity} should be far below the vocabulary size`);
+    assert.ok(
+      (lmFinal.values.perplexity as number) < 400 / 4,
+      `perplexity ${lmFinal.values.perplexity} should be far below the vocabulary size`,
+    );
     assert.ok((lmFinal.values.tokenAccuracy as number) > 0.2);
 
     const fineTune = await createJob({
       baseModel: { name: 'tiny-lm', version: 1 },
       trainingData: { datasetId: labelled, version: 1 },
       validationData: { datasetId: labelledValidation, version: 1 },
-      hyperparameters: { epochs: 4, batchSize: 8, sequenceLength: 32, learningRate: 0.003, evalEverySteps: 15, checkpointEverySteps: 30 },
+      hyperparameters: {
+        epochs: 4,
+        batchSize: 8,
+        sequenceLength: 32,
+        learningRate: 0.003,
+        evalEverySteps: 15,
+        checkpointEverySteps: 30,
+      },
       outputModelName: 'tiny-sentiment',
     });
     const classifier = await waitForJob(api, fineTune.id, ended);
@@ -87,7 +126,10 @@ describe('training jobs on the wasm backend', () => {
     const final = metrics.body.data.at(-1)!;
     const validationLabels = sentimentRows(90, 13).map((row) => row.label);
     const labels = [...new Set(validationLabels)].sort();
-    const baseline = majorityBaseline(validationLabels.map((label) => labels.indexOf(label)), labels);
+    const baseline = majorityBaseline(
+      validationLabels.map((label) => labels.indexOf(label)),
+      labels,
+    );
     assert.ok(
       (final.values.f1Macro as number) > baseline.f1Macro + 0.3,
       `validation F1 ${final.values.f1Macro} should clearly beat the majority baseline ${baseline.f1Macro}`,
@@ -97,27 +139,49 @@ describe('training jobs on the wasm backend', () => {
     }
 
     // The result is a model version with its files, and lineage back to data and base model.
-    const version = await api<{ id: string; files: Array<{ name: string }>; manifest: Record<string, unknown>; sourceJobId: string; metrics: Record<string, number> }>(
-      'GET',
-      '/api/v1/models/tiny-sentiment/versions/1',
-    );
+    const version = await api<{
+      id: string;
+      files: Array<{ name: string }>;
+      manifest: Record<string, unknown>;
+      sourceJobId: string;
+      metrics: Record<string, number>;
+    }>('GET', '/api/v1/models/tiny-sentiment/versions/1');
     expectStatus(version, 200);
     assert.equal(version.body.id, classifier.resultModelVersionId);
-    assert.deepEqual(version.body.files.map((file) => file.name).sort(), ['manifest.json', 'model.safetensors', 'tokenizer.json']);
+    assert.deepEqual(version.body.files.map((file) => file.name).sort(), [
+      'manifest.json',
+      'model.safetensors',
+      'tokenizer.json',
+    ]);
     assert.deepEqual(version.body.manifest.labels, labels);
     assert.equal(version.body.sourceJobId, fineTune.id);
-    const edges = (await testApp.dataSource.query(
+    const edges = await testApp.dataSource.query<Array<{ from_type: string; to_type: string; relation: string }>>(
       `SELECT from_type, to_type, relation FROM lineage_edges WHERE to_id = $1 OR from_id = $1 ORDER BY relation`,
       [fineTune.id],
-    )) as Array<{ from_type: string; to_type: string; relation: string }>;
+    );
     assert.deepEqual(
       edges.map((edge) => `${edge.from_type}-${edge.relation}->${edge.to_type}`),
-      ['model_version-fine_tuned_from->job', 'job-produced->model_version', 'dataset_version-trained_on->job', 'dataset_version-validated_on->job'],
+      [
+        'model_version-fine_tuned_from->job',
+        'job-produced->model_version',
+        'dataset_version-trained_on->job',
+        'dataset_version-validated_on->job',
+      ],
     );
 
     const events = await jobEvents(api, fineTune.id);
     const kinds = events.map((event) => event.kind);
-    for (const kind of ['created', 'queued', 'started', 'base_model', 'plan', 'progress', 'validation', 'checkpoint', 'succeeded']) {
+    for (const kind of [
+      'created',
+      'queued',
+      'started',
+      'base_model',
+      'plan',
+      'progress',
+      'validation',
+      'checkpoint',
+      'succeeded',
+    ]) {
       assert.ok(kinds.includes(kind), `missing a ${kind} event: ${kinds.join(',')}`);
     }
     const progress = events.find((event) => event.kind === 'progress')!;
@@ -142,7 +206,11 @@ describe('training jobs on the wasm backend', () => {
     // Resuming after the last event id gives nothing more but the end.
     const ids = [...body.matchAll(/^id: (\d+)$/gm)].map((match) => match[1]);
     const again = await fetch(`${testApp.baseUrl}/api/v1/jobs/${job.id}/events`, {
-      headers: { Authorization: `Bearer ${testApp.adminKey}`, Accept: 'text/event-stream', 'Last-Event-ID': ids.at(-1)! },
+      headers: {
+        Authorization: `Bearer ${testApp.adminKey}`,
+        Accept: 'text/event-stream',
+        'Last-Event-ID': ids.at(-1)!,
+      },
     });
     assert.equal((await again.text()).trim(), 'event: end\ndata: {}');
   });
@@ -152,7 +220,11 @@ describe('training jobs on the wasm backend', () => {
       api,
       'tabular',
       'classification',
-      Array.from({ length: 120 }, (_, i) => ({ x: (i % 10) / 10, y: ((i * 7) % 10) / 10, label: (i % 10) + ((i * 7) % 10) > 9 ? 'high' : 'low' })),
+      Array.from({ length: 120 }, (_, i) => ({
+        x: (i % 10) / 10,
+        y: ((i * 7) % 10) / 10,
+        label: (i % 10) + ((i * 7) % 10) > 9 ? 'high' : 'low',
+      })),
       { schema: { inputFields: ['x', 'y'], labelField: 'label' } },
     );
     const body = (name: string) => ({
@@ -166,7 +238,8 @@ describe('training jobs on the wasm backend', () => {
     assert.equal(first.status, 'succeeded');
     assert.equal(second.status, 'succeeded');
     const finalOf = async (id: string) =>
-      (await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${id}/metrics?split=validation`)).body.data.at(-1)!.values;
+      (await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${id}/metrics?split=validation`)).body.data.at(-1)!
+        .values;
     assert.deepEqual(await finalOf(first.id), await finalOf(second.id));
     const versions = await api<{ data: Array<{ version: number }> }>('GET', '/api/v1/models/same-seed/versions');
     assert.deepEqual(versions.body.data.map((version) => version.version).sort(), [1, 2]);
@@ -190,7 +263,10 @@ describe('training jobs on the wasm backend', () => {
     expectStatus(await api('POST', `/api/v1/jobs/${job.id}/pause`), 200);
     const paused = await waitForJob(api, job.id, (current) => current.status === 'paused' || ended(current));
     assert.equal(paused.status, 'paused');
-    const checkpoints = await api<{ data: Array<{ step: number; reason: string }> }>('GET', `/api/v1/jobs/${job.id}/checkpoints`);
+    const checkpoints = await api<{ data: Array<{ step: number; reason: string }> }>(
+      'GET',
+      `/api/v1/jobs/${job.id}/checkpoints`,
+    );
     assert.equal(checkpoints.body.data[0].reason, 'pause');
     assert.equal(checkpoints.body.data[0].step, paused.currentStep);
     expectStatus(await api('POST', `/api/v1/jobs/${job.id}/resume`), 200);
@@ -227,27 +303,37 @@ describe('training jobs on the wasm backend', () => {
     const job = await createJob({
       model: { family: 'mlp', hiddenSizes: [32, 32] },
       trainingData: { datasetId: numbers, version: 1 },
-      hyperparameters: { epochs: 500, batchSize: 8, learningRate: 10, optimizer: { name: 'sgd', momentum: 0.9 }, gradientClipNorm: 0, checkpointEverySteps: 2, evalEverySteps: 1000 },
+      hyperparameters: {
+        epochs: 500,
+        batchSize: 8,
+        learningRate: 10,
+        optimizer: { name: 'sgd', momentum: 0.9 },
+        gradientClipNorm: 0,
+        checkpointEverySteps: 2,
+        evalEverySteps: 1000,
+      },
       outputModelName: 'nan-model',
     });
     const done = await waitForJob(api, job.id, ended);
     assert.equal(done.status, 'failed');
     assert.equal(done.error?.code, 'nan_loss');
-    assert.match(done.error!.message, /NaN|Infinity/);
+    assert.match(done.error.message, /NaN|Infinity/);
     const checkpoints = await api<{ data: Array<{ step: number }> }>('GET', `/api/v1/jobs/${job.id}/checkpoints`);
     assert.ok(checkpoints.body.data.length > 0, 'a checkpoint from before the NaN remains');
-    assert.ok(checkpoints.body.data[0].step < (done.error!.step ?? Infinity));
+    assert.ok(checkpoints.body.data[0].step < (done.error.step ?? Infinity));
   });
 
   it('skips a corrupt checkpoint on resume and continues from an older one', async () => {
-    const job = await createJob(smallClassifier('corrupt-model', { epochs: 6, checkpointEverySteps: 3, keepLastCheckpoints: 5 }));
+    const job = await createJob(
+      smallClassifier('corrupt-model', { epochs: 6, checkpointEverySteps: 3, keepLastCheckpoints: 5 }),
+    );
     await waitForJob(api, job.id, (current) => current.currentStep >= 7);
     expectStatus(await api('POST', `/api/v1/jobs/${job.id}/pause`), 200);
     await waitForJob(api, job.id, (current) => current.status === 'paused');
-    const rows = (await testApp.dataSource.query(
+    const rows = await testApp.dataSource.query<Array<{ step: number; artifact_prefix: string }>>(
       `SELECT step, artifact_prefix FROM checkpoints WHERE job_id = $1 ORDER BY step DESC`,
       [job.id],
-    )) as Array<{ step: number; artifact_prefix: string }>;
+    );
     assert.ok(rows.length >= 2);
     const store = testApp.app.get(ArtifactStore);
     await store.put(`${rows[0].artifact_prefix}weights.safetensors`, Readable.from([Buffer.from('not a checkpoint')]));
@@ -264,16 +350,19 @@ describe('training jobs on the wasm backend', () => {
 
   it('fails a job whose dataset file is gone from storage, with the reason', async () => {
     const doomed = await uploadDataset(api, 'doomed', 'classification', sentimentRows(40, 21));
-    const rows = (await testApp.dataSource.query(
+    const rows = await testApp.dataSource.query<Array<{ artifact_key: string }>>(
       `SELECT artifact_key FROM dataset_versions WHERE dataset_id = $1`,
       [doomed],
-    )) as Array<{ artifact_key: string }>;
+    );
     await testApp.app.get(ArtifactStore).delete(rows[0].artifact_key);
-    const job = await createJob({ ...smallClassifier('doomed-model'), trainingData: { datasetId: doomed, version: 1 } });
+    const job = await createJob({
+      ...smallClassifier('doomed-model'),
+      trainingData: { datasetId: doomed, version: 1 },
+    });
     const done = await waitForJob(api, job.id, ended);
     assert.equal(done.status, 'failed');
     assert.equal(done.error?.code, 'artifact_missing');
-    assert.match(done.error!.message, /Missing from storage/);
+    assert.match(done.error.message, /Missing from storage/);
   });
 
   it('restores the best weights when early stopping ends a run that overfits', async () => {
@@ -307,12 +396,22 @@ describe('training jobs on the wasm backend', () => {
     const stop = events.find((event) => event.kind === 'early_stopping');
     assert.ok(stop, 'an early_stopping event');
     const best = stop.data?.best as { step: number; value: number };
-    const points = (await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${job.id}/metrics?split=validation`)).body.data;
+    const points = (await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${job.id}/metrics?split=validation`)).body
+      .data;
     const final = points.at(-1)!;
     assert.equal(final.values.final, true);
-    assert.ok(Math.abs((final.values.loss as number) - best.value) < 1e-5, `final loss ${final.values.loss} is the best ${best.value}`);
-    const checkpoints = await api<{ data: Array<{ isBest: boolean; step: number }> }>('GET', `/api/v1/jobs/${job.id}/checkpoints`);
+    assert.ok(
+      Math.abs((final.values.loss as number) - best.value) < 1e-5,
+      `final loss ${final.values.loss} is the best ${best.value}`,
+    );
+    const checkpoints = await api<{ data: Array<{ isBest: boolean; step: number }> }>(
+      'GET',
+      `/api/v1/jobs/${job.id}/checkpoints`,
+    );
     assert.equal(checkpoints.body.data.find((checkpoint) => checkpoint.isBest)?.step, best.step);
-    assert.ok(events.some((event) => event.kind === 'overfitting' && event.level === 'warn'), 'an overfitting warning');
+    assert.ok(
+      events.some((event) => event.kind === 'overfitting' && event.level === 'warn'),
+      'an overfitting warning',
+    );
   });
 });

@@ -14,7 +14,13 @@ export class JobEventsRepository {
 
   async record(
     jobId: string,
-    event: { level: JobEventLevel; type?: JobEventType; kind: string; message: string; data?: Record<string, unknown> | null },
+    event: {
+      level: JobEventLevel;
+      type?: JobEventType;
+      kind: string;
+      message: string;
+      data?: Record<string, unknown> | null;
+    },
     manager?: EntityManager,
   ): Promise<void> {
     const repository = manager ? manager.getRepository(JobEventEntity) : this.events;
@@ -33,7 +39,13 @@ export class JobEventsRepository {
     jobId: string,
     point: { step: number; epoch: number; split: 'train' | 'validation'; values: Record<string, unknown> },
   ): Promise<void> {
-    await this.metrics.insert({ jobId, step: point.step, epoch: point.epoch, split: point.split, values: point.values as never });
+    await this.metrics.insert({
+      jobId,
+      step: point.step,
+      epoch: point.epoch,
+      split: point.split,
+      values: point.values as never,
+    });
     await this.record(jobId, {
       level: 'info',
       type: 'metrics',

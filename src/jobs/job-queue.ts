@@ -43,7 +43,9 @@ export class JobQueue {
                   'The job was interrupted ' || attempt || ' times (its replica or worker stopped); it will not be retried again')
           WHERE status = 'running' AND lease_expires_at < now() AND attempt >= max_attempts`,
       );
-      const rows = (await manager.query(
+      const rows = await manager.query<
+        Array<{ id: string; project_id: string; status: JobStatus; lease_owner: string | null }>
+      >(
         `SELECT j.id, j.project_id, j.status, j.lease_owner FROM jobs j
           WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_expires_at < now()))
             AND (SELECT count(*) FROM jobs r
@@ -52,18 +54,18 @@ export class JobQueue {
           LIMIT 1
           FOR UPDATE SKIP LOCKED`,
         [this.config.jobs.perProjectLimit],
-      )) as Array<{ id: string; project_id: string; status: JobStatus; lease_owner: string | null }>;
+      );
       if (rows.length === 0) {
         return null;
       }
       const [candidate] = rows;
-      const [updated] = (await manager.query(
+      const [updated] = await manager.query<[Array<{ attempt: number; max_attempts: number }>, number]>(
         `UPDATE jobs SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
                 attempt = attempt + 1, started_at = coalesce(started_at, now()), updated_at = now()
           WHERE id = $1
           RETURNING attempt, max_attempts`,
         [candidate.id, owner, this.leaseSeconds],
-      )) as [Array<{ attempt: number; max_attempts: number }>, number];
+      );
       const row = updated[0];
       return {
         id: candidate.id,
@@ -85,13 +87,13 @@ export class JobQueue {
     owner: string,
     progress?: { step: number; totalSteps: number },
   ): Promise<{ lost: boolean; control: JobControl | null }> {
-    const [rows] = (await this.dataSource.query(
+    const [rows] = await this.dataSource.query<[Array<{ control: JobControl | null }>, number]>(
       `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3),
               current_step = coalesce($4, current_step), total_steps = coalesce($5, total_steps), updated_at = now()
         WHERE id = $1 AND lease_owner = $2 AND status = 'running'
         RETURNING control`,
       [jobId, owner, this.leaseSeconds, progress?.step ?? null, progress?.totalSteps ?? null],
-    )) as [Array<{ control: JobControl | null }>, number];
+    );
     if (rows.length === 0) {
       return { lost: true, control: null };
     }
@@ -99,7 +101,11 @@ export class JobQueue {
   }
 
   async setBackend(jobId: string, owner: string, backend: string): Promise<void> {
-    await this.dataSource.query(`UPDATE jobs SET backend = $3 WHERE id = $1 AND lease_owner = $2`, [jobId, owner, backend]);
+    await this.dataSource.query(`UPDATE jobs SET backend = $3 WHERE id = $1 AND lease_owner = $2`, [
+      jobId,
+      owner,
+      backend,
+    ]);
   }
 
   /** Ends a run: the status it ends in, under the lease. False when the lease was lost. */
@@ -113,7 +119,7 @@ export class JobQueue {
       | { status: 'queued'; error?: JobError },
   ): Promise<boolean> {
     const terminal = ['succeeded', 'failed', 'cancelled'].includes(outcome.status);
-    const [rows] = (await this.dataSource.query(
+    const [rows] = await this.dataSource.query<[Array<{ id: string }>, number]>(
       `UPDATE jobs SET status = $3, lease_owner = NULL, lease_expires_at = NULL, control = NULL,
               error = $4::jsonb, result_model_version_id = coalesce($5, result_model_version_id),
               current_step = coalesce($6, current_step),
@@ -129,15 +135,17 @@ export class JobQueue {
         'step' in outcome ? outcome.step : null,
         terminal,
       ],
-    )) as [Array<{ id: string }>, number];
+    );
     return rows.length > 0;
   }
 
   /** Queued jobs across the instance: the trainer status shows it. */
   async depth(): Promise<number> {
-    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS depth FROM jobs WHERE status = 'queued'`)) as Array<{
-      depth: number;
-    }>;
+    const [row] = await this.dataSource.query<
+      Array<{
+        depth: number;
+      }>
+    >(`SELECT count(*)::int AS depth FROM jobs WHERE status = 'queued'`);
     return row.depth;
   }
 }

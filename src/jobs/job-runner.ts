@@ -188,7 +188,9 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         kind: 'started',
         message:
           `Attempt ${claimed.attempt} started on ${this.replicaId} (backend ${backend})` +
-          (claimed.recovered ? `; the previous holder (${claimed.previousOwner ?? 'unknown'}) stopped renewing its lease` : ''),
+          (claimed.recovered
+            ? `; the previous holder (${claimed.previousOwner ?? 'unknown'}) stopped renewing its lease`
+            : ''),
         data: { attempt: claimed.attempt, replica: this.replicaId, backend, recovered: claimed.recovered },
       });
       if (job.control === 'cancel') {
@@ -199,7 +201,12 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       const outcome = await this.pool.run(start, {
         onEvent: (event) =>
           void this.safely(execution, () =>
-            this.events.record(jobId, { level: event.level, kind: event.kind, message: event.message, data: event.data }),
+            this.events.record(jobId, {
+              level: event.level,
+              kind: event.kind,
+              message: event.message,
+              data: event.data,
+            }),
           ),
         onMetrics: (metrics) => void this.safely(execution, () => this.events.recordMetrics(jobId, metrics)),
         onProgress: (step, totalSteps) => {
@@ -218,7 +225,9 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       } else if (error instanceof WorkerCrashedError) {
         await this.workerCrashed(execution, job, claimed, error);
       } else {
-        this.logger.error(`Job ${jobId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        this.logger.error(
+          `Job ${jobId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
         await this.end(execution, job, {
           status: 'failed',
           code: 'internal_error',
@@ -288,9 +297,14 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     const training = await this.readArtifact(spec.training.artifactKey, 'training dataset file');
     if (sha256(training) !== spec.training.sha256) {
-      throw new JobFailure({ code: 'artifact_corrupt', message: 'The training dataset file does not match its sha256' });
+      throw new JobFailure({
+        code: 'artifact_corrupt',
+        message: 'The training dataset file does not match its sha256',
+      });
     }
-    const validation = spec.validation ? await this.readArtifact(spec.validation.artifactKey, 'validation dataset file') : null;
+    const validation = spec.validation
+      ? await this.readArtifact(spec.validation.artifactKey, 'validation dataset file')
+      : null;
 
     let baseModel: StartTraining['baseModel'] = null;
     if (spec.baseModel) {
@@ -301,7 +315,9 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         manifest: version.manifest,
         weights,
         tokenizer: hasTokenizer
-          ? (await this.readArtifact(`${version.artifactPrefix}tokenizer.json`, 'base model tokenizer')).toString('utf8')
+          ? (await this.readArtifact(`${version.artifactPrefix}tokenizer.json`, 'base model tokenizer')).toString(
+              'utf8',
+            )
           : null,
       };
     }
@@ -447,7 +463,12 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       level: 'info',
       kind: 'checkpoint',
       message: `Checkpoint at step ${checkpoint.step} (${checkpoint.reason}${checkpoint.isBest ? ', best so far' : ''})`,
-      data: { step: checkpoint.step, reason: checkpoint.reason, isBest: checkpoint.isBest, bytes: files.reduce((s, f) => s + f.sizeBytes, 0) },
+      data: {
+        step: checkpoint.step,
+        reason: checkpoint.reason,
+        isBest: checkpoint.isBest,
+        bytes: files.reduce((s, f) => s + f.sizeBytes, 0),
+      },
     });
     await this.applyRetention(job);
   }
@@ -488,7 +509,12 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         return;
       }
       case 'failed':
-        if (await this.queue.finish(job.id, this.replicaId, { status: 'failed', error: { code: outcome.code, message: outcome.message, step: outcome.step } })) {
+        if (
+          await this.queue.finish(job.id, this.replicaId, {
+            status: 'failed',
+            error: { code: outcome.code, message: outcome.message, step: outcome.step },
+          })
+        ) {
           await this.events.record(job.id, {
             level: 'error',
             kind: 'failed',
@@ -499,12 +525,22 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         return;
       case 'cancelled':
         if (await this.queue.finish(job.id, this.replicaId, { status: 'cancelled', step: outcome.step })) {
-          await this.events.record(job.id, { level: 'info', kind: 'cancelled', message: `Cancelled at step ${outcome.step}` });
+          await this.events.record(job.id, {
+            level: 'info',
+            kind: 'cancelled',
+            message: `Cancelled at step ${outcome.step}`,
+          });
         }
         return;
       case 'paused': {
         const requeue = execution.requeueOnPause;
-        if (await this.queue.finish(job.id, this.replicaId, requeue ? { status: 'queued' } : { status: 'paused', step: outcome.step })) {
+        if (
+          await this.queue.finish(
+            job.id,
+            this.replicaId,
+            requeue ? { status: 'queued' } : { status: 'paused', step: outcome.step },
+          )
+        ) {
           await this.events.record(job.id, {
             level: 'info',
             kind: requeue ? 'requeued' : 'paused',
@@ -541,11 +577,13 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     };
     const files: Array<{ name: string; sizeBytes: number; sha256: string }> = [];
     for (const file of result.files) {
-      const bytes = file.name === 'manifest.json' ? Buffer.from(JSON.stringify(manifest, null, 2)) : Buffer.from(file.bytes);
+      const bytes =
+        file.name === 'manifest.json' ? Buffer.from(JSON.stringify(manifest, null, 2)) : Buffer.from(file.bytes);
       const stored = await this.store.put(`${staging}${file.name}`, Readable.from([bytes]));
       files.push({ name: file.name, sizeBytes: stored.size, sha256: stored.sha256 });
     }
-    const trainedSteps = typeof result.manifest.trainedSteps === 'number' ? result.manifest.trainedSteps : job.currentStep;
+    const trainedSteps =
+      typeof result.manifest.trainedSteps === 'number' ? result.manifest.trainedSteps : job.currentStep;
     try {
       return await this.dataSource.transaction(async (manager) => {
         const { model, version } = await this.registry.reserveVersion(
@@ -568,7 +606,13 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
           createdByKeyId: job.createdByKeyId,
         });
         await this.registry.addEdges(manager, job.projectId, [
-          { fromType: 'dataset_version', fromId: job.trainingDatasetVersionId, toType: 'job', toId: job.id, relation: 'trained_on' },
+          {
+            fromType: 'dataset_version',
+            fromId: job.trainingDatasetVersionId,
+            toType: 'job',
+            toId: job.id,
+            relation: 'trained_on',
+          },
           ...(job.validationDatasetVersionId
             ? [
                 {
@@ -593,13 +637,13 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
             : []),
           { fromType: 'job', fromId: job.id, toType: 'model_version', toId: entity.id, relation: 'produced' },
         ]);
-        const [rows] = (await manager.query(
+        const [rows] = await manager.query<[unknown[], number]>(
           `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, control = NULL,
                   result_model_version_id = $3, current_step = $4, total_steps = coalesce($5, total_steps),
                   finished_at = now(), updated_at = now()
             WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
           [job.id, this.replicaId, entity.id, trainedSteps, totalSteps],
-        )) as [unknown[], number];
+        );
         if (rows.length === 0) {
           throw new Error('lease lost before the result was recorded');
         }

@@ -103,9 +103,14 @@ export function resolveHyperparameters(
     problems.push({ field: 'hyperparameters.optimizer.nesterov', reason: 'needs the sgd optimizer with momentum > 0' });
   }
   if (optimizer.momentum && !['sgd', 'rmsprop'].includes(optimizer.name)) {
-    problems.push({ field: 'hyperparameters.optimizer.momentum', reason: `applies to sgd and rmsprop, not ${optimizer.name}` });
+    problems.push({
+      field: 'hyperparameters.optimizer.momentum',
+      reason: `applies to sgd and rmsprop, not ${optimizer.name}`,
+    });
   }
-  const loss = input.loss ? { ...input.loss } : (defaults?.loss ?? { name: head === 'regression' ? ('mse' as const) : ('cross_entropy' as const) });
+  const loss = input.loss
+    ? { ...input.loss }
+    : (defaults?.loss ?? { name: head === 'regression' ? ('mse' as const) : ('cross_entropy' as const) });
   if (!LOSSES_BY_HEAD[head].includes(loss.name)) {
     problems.push({
       field: 'hyperparameters.loss.name',
@@ -116,11 +121,16 @@ export function resolveHyperparameters(
     const weights = loss.classWeights;
     const valid =
       weights === 'balanced' ||
-      (Array.isArray(weights) && weights.length > 0 && weights.every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0));
+      (Array.isArray(weights) &&
+        weights.length > 0 &&
+        weights.every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0));
     if (!valid || head !== 'classification') {
       problems.push({
         field: 'hyperparameters.loss.classWeights',
-        reason: head !== 'classification' ? 'applies to classification only' : 'must be "balanced" or non-negative numbers, one per class',
+        reason:
+          head !== 'classification'
+            ? 'applies to classification only'
+            : 'must be "balanced" or non-negative numbers, one per class',
       });
     }
   }
@@ -128,7 +138,12 @@ export function resolveHyperparameters(
     ? { warmupSteps: 0, ...input.schedule }
     : (defaults?.schedule ?? { name: 'constant' as const, warmupSteps: 0 });
   const earlyStopping = input.earlyStopping
-    ? { monitor: input.earlyStopping.monitor, mode: input.earlyStopping.mode, patience: input.earlyStopping.patience, minDelta: input.earlyStopping.minDelta ?? 0 }
+    ? {
+        monitor: input.earlyStopping.monitor,
+        mode: input.earlyStopping.mode,
+        patience: input.earlyStopping.patience,
+        minDelta: input.earlyStopping.minDelta ?? 0,
+      }
     : (defaults?.earlyStopping ?? null);
   if (earlyStopping) {
     const known = METRICS_BY_HEAD[head];
@@ -171,27 +186,44 @@ export function buildTrainingSpec(inputs: SpecInputs): TrainingSpec {
   const problems: FieldProblem[] = [];
   const head = request.head ?? defaultHead(datasetTask);
   if (head === 'classification' && datasetTask !== 'classification') {
-    problems.push({ field: 'head', reason: `a classification head needs a classification dataset, this one is ${datasetTask}` });
+    problems.push({
+      field: 'head',
+      reason: `a classification head needs a classification dataset, this one is ${datasetTask}`,
+    });
   }
   if (head === 'regression' && datasetTask !== 'regression') {
-    problems.push({ field: 'head', reason: `a regression head needs a regression dataset, this one is ${datasetTask}` });
+    problems.push({
+      field: 'head',
+      reason: `a regression head needs a regression dataset, this one is ${datasetTask}`,
+    });
   }
 
   let family: ModelFamily;
   if (baseModel) {
     family = baseModel.family;
     if (request.model) {
-      problems.push({ field: 'model', reason: 'give either baseModel (fine-tune) or model (train from scratch), not both' });
+      problems.push({
+        field: 'model',
+        reason: 'give either baseModel (fine-tune) or model (train from scratch), not both',
+      });
     }
   } else if (request.model) {
     family = request.model.family;
   } else {
-    throw new SpecProblems([{ field: 'baseModel', reason: 'give baseModel to fine-tune, or model to train from scratch' }]);
+    throw new SpecProblems([
+      { field: 'baseModel', reason: 'give baseModel to fine-tune, or model to train from scratch' },
+    ]);
   }
   if (family === 'mlp' && head === 'causal-lm') {
     problems.push({ field: 'head', reason: 'the mlp family trains classification and regression heads only' });
   }
-  if (family === 'gpt2' && schema.inputFields.length > 1 && datasetTask !== 'chat' && !request.baseModel && request.model?.family === 'gpt2') {
+  if (
+    family === 'gpt2' &&
+    schema.inputFields.length > 1 &&
+    datasetTask !== 'chat' &&
+    !request.baseModel &&
+    request.model?.family === 'gpt2'
+  ) {
     // Several input fields are joined with newlines: allowed, nothing to report.
   }
 
@@ -258,7 +290,11 @@ export function buildTrainingSpec(inputs: SpecInputs): TrainingSpec {
         reason: `${hyperparameters.sequenceLength} is longer than the model's ${modelConfig.nPositions} positions`,
       });
     }
-    if (method.type === 'freeze' && method.trainableTopBlocks !== undefined && method.trainableTopBlocks > modelConfig.nLayer) {
+    if (
+      method.type === 'freeze' &&
+      method.trainableTopBlocks !== undefined &&
+      method.trainableTopBlocks > modelConfig.nLayer
+    ) {
       problems.push({ field: 'method.trainableTopBlocks', reason: `the model has ${modelConfig.nLayer} blocks` });
     }
   } else {
@@ -266,9 +302,16 @@ export function buildTrainingSpec(inputs: SpecInputs): TrainingSpec {
       modelConfig = baseModel.config as unknown as MlpModelConfig;
     } else {
       const model = request.model!;
-      modelConfig = { hiddenSizes: model.hiddenSizes ?? [64, 32], activation: model.activation ?? 'relu', dropout: model.dropout ?? 0.1 };
+      modelConfig = {
+        hiddenSizes: model.hiddenSizes ?? [64, 32],
+        activation: model.activation ?? 'relu',
+        dropout: model.dropout ?? 0.1,
+      };
       if (model.nLayer || model.nEmbd || model.nHead || model.vocabSize || model.nPositions) {
-        problems.push({ field: 'model', reason: 'nLayer, nHead, nEmbd, nPositions and vocabSize belong to the gpt2 family' });
+        problems.push({
+          field: 'model',
+          reason: 'nLayer, nHead, nEmbd, nPositions and vocabSize belong to the gpt2 family',
+        });
       }
     }
   }
@@ -286,7 +329,12 @@ export function buildTrainingSpec(inputs: SpecInputs): TrainingSpec {
     modelConfig,
     tokenizerVocabSize,
     baseModel: baseModel
-      ? { modelVersionId: baseModel.modelVersionId, name: baseModel.name, version: baseModel.version, artifactPrefix: baseModel.artifactPrefix }
+      ? {
+          modelVersionId: baseModel.modelVersionId,
+          name: baseModel.name,
+          version: baseModel.version,
+          artifactPrefix: baseModel.artifactPrefix,
+        }
       : null,
     method,
     hyperparameters,

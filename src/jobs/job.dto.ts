@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import {
   Allow,
   ArrayMaxSize,
-  ArrayMinSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -53,7 +52,13 @@ export class ModelArchitectureDto {
   @Max(48)
   nLayer?: number;
 
-  @ApiProperty({ description: 'gpt2: attention heads (must divide nEmbd).', required: false, example: 2, minimum: 1, maximum: 64 })
+  @ApiProperty({
+    description: 'gpt2: attention heads (must divide nEmbd).',
+    required: false,
+    example: 2,
+    minimum: 1,
+    maximum: 64,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -67,7 +72,13 @@ export class ModelArchitectureDto {
   @Max(4096)
   nEmbd?: number;
 
-  @ApiProperty({ description: 'gpt2: longest sequence (position embeddings).', required: false, example: 128, minimum: 8, maximum: 4096 })
+  @ApiProperty({
+    description: 'gpt2: longest sequence (position embeddings).',
+    required: false,
+    example: 128,
+    minimum: 8,
+    maximum: 4096,
+  })
   @IsOptional()
   @IsInt()
   @Min(8)
@@ -75,7 +86,8 @@ export class ModelArchitectureDto {
   nPositions?: number;
 
   @ApiProperty({
-    description: 'gpt2: vocabulary size of the byte-level BPE tokenizer trained on the training data (at least 256 bytes + 2 special tokens).',
+    description:
+      'gpt2: vocabulary size of the byte-level BPE tokenizer trained on the training data (at least 256 bytes + 2 special tokens).',
     required: false,
     example: 512,
     minimum: 260,
@@ -101,7 +113,13 @@ export class ModelArchitectureDto {
   @IsIn(['relu', 'gelu', 'tanh'])
   activation?: 'relu' | 'gelu' | 'tanh';
 
-  @ApiProperty({ description: 'Dropout probability of the architecture.', required: false, example: 0.1, minimum: 0, maximum: 0.9 })
+  @ApiProperty({
+    description: 'Dropout probability of the architecture.',
+    required: false,
+    example: 0.1,
+    minimum: 0,
+    maximum: 0.9,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -122,7 +140,8 @@ export class DatasetVersionRefDto {
 
 export class TrainingMethodDto {
   @ApiProperty({
-    description: '`full` trains every weight; `freeze` trains only the head and the top blocks or named layers; `lora` is reserved.',
+    description:
+      '`full` trains every weight; `freeze` trains only the head and the top blocks or named layers; `lora` is reserved.',
     enum: METHOD_TYPES,
     enumName: 'TrainingMethodType',
     example: 'full',
@@ -130,7 +149,12 @@ export class TrainingMethodDto {
   @IsIn(METHOD_TYPES)
   type: (typeof METHOD_TYPES)[number];
 
-  @ApiProperty({ description: 'freeze: how many top transformer blocks stay trainable.', required: false, example: 1, minimum: 0 })
+  @ApiProperty({
+    description: 'freeze: how many top transformer blocks stay trainable.',
+    required: false,
+    example: 1,
+    minimum: 0,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -190,7 +214,8 @@ export class OptimizerDto {
   epsilon?: number;
 
   @ApiProperty({
-    description: 'Weight decay: decoupled for adamw (default 0.01), an L2 term in the gradient for the others (default 0).',
+    description:
+      'Weight decay: decoupled for adamw (default 0.01), an L2 term in the gradient for the others (default 0).',
     required: false,
     example: 0.01,
     minimum: 0,
@@ -202,7 +227,13 @@ export class OptimizerDto {
   @Max(1)
   weightDecay?: number;
 
-  @ApiProperty({ description: 'rmsprop: smoothing constant.', required: false, example: 0.99, minimum: 0, maximum: 0.9999 })
+  @ApiProperty({
+    description: 'rmsprop: smoothing constant.',
+    required: false,
+    example: 0.99,
+    minimum: 0,
+    maximum: 0.9999,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -212,14 +243,21 @@ export class OptimizerDto {
 
 export class LossDto {
   @ApiProperty({
-    description: 'Loss. Classification: cross_entropy or binary_cross_entropy (one-vs-rest); regression: mse, mae or huber; causal LM: cross_entropy on the target tokens only.',
+    description:
+      'Loss. Classification: cross_entropy or binary_cross_entropy (one-vs-rest); regression: mse, mae or huber; causal LM: cross_entropy on the target tokens only.',
     enum: ['cross_entropy', 'binary_cross_entropy', 'mse', 'mae', 'huber'],
     example: 'cross_entropy',
   })
   @IsIn(['cross_entropy', 'binary_cross_entropy', 'mse', 'mae', 'huber'])
   name: 'cross_entropy' | 'binary_cross_entropy' | 'mse' | 'mae' | 'huber';
 
-  @ApiProperty({ description: 'cross_entropy: label smoothing.', required: false, example: 0.1, minimum: 0, maximum: 0.5 })
+  @ApiProperty({
+    description: 'cross_entropy: label smoothing.',
+    required: false,
+    example: 0.1,
+    minimum: 0,
+    maximum: 0.5,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -229,7 +267,10 @@ export class LossDto {
   @ApiProperty({
     description: 'cross_entropy: a weight per class (in label order), or `balanced` (n / (classes x count)).',
     required: false,
-    oneOf: [{ type: 'array', items: { type: 'number' } }, { type: 'string', enum: ['balanced'] }],
+    oneOf: [
+      { type: 'array', items: { type: 'number' } },
+      { type: 'string', enum: ['balanced'] },
+    ],
     example: 'balanced',
   })
   @IsOptional()
@@ -245,11 +286,20 @@ export class LossDto {
 }
 
 export class ScheduleDto {
-  @ApiProperty({ description: 'Learning-rate schedule after warm-up.', enum: ['constant', 'step', 'cosine', 'linear'], example: 'cosine' })
+  @ApiProperty({
+    description: 'Learning-rate schedule after warm-up.',
+    enum: ['constant', 'step', 'cosine', 'linear'],
+    example: 'cosine',
+  })
   @IsIn(['constant', 'step', 'cosine', 'linear'])
   name: 'constant' | 'step' | 'cosine' | 'linear';
 
-  @ApiProperty({ description: 'Linear warm-up steps from 0 to the learning rate.', required: false, example: 10, minimum: 0 })
+  @ApiProperty({
+    description: 'Linear warm-up steps from 0 to the learning rate.',
+    required: false,
+    example: 10,
+    minimum: 0,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -270,7 +320,13 @@ export class ScheduleDto {
   @Max(1)
   gamma?: number;
 
-  @ApiProperty({ description: 'cosine/linear: final learning rate as a fraction of the peak.', required: false, example: 0.1, minimum: 0, maximum: 1 })
+  @ApiProperty({
+    description: 'cosine/linear: final learning rate as a fraction of the peak.',
+    required: false,
+    example: 0.1,
+    minimum: 0,
+    maximum: 1,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -280,7 +336,8 @@ export class ScheduleDto {
 
 export class EarlyStoppingDto {
   @ApiProperty({
-    description: 'Validation metric to watch: loss, accuracy, f1Macro, precisionMacro, recallMacro, mae, rmse, r2, perplexity, tokenAccuracy.',
+    description:
+      'Validation metric to watch: loss, accuracy, f1Macro, precisionMacro, recallMacro, mae, rmse, r2, perplexity, tokenAccuracy.',
     example: 'loss',
   })
   @IsString()
@@ -297,7 +354,12 @@ export class EarlyStoppingDto {
   @Max(1000)
   patience: number;
 
-  @ApiProperty({ description: 'Smallest change that counts as an improvement.', required: false, example: 0.001, minimum: 0 })
+  @ApiProperty({
+    description: 'Smallest change that counts as an improvement.',
+    required: false,
+    example: 0.001,
+    minimum: 0,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -305,14 +367,25 @@ export class EarlyStoppingDto {
 }
 
 export class HyperparametersDto {
-  @ApiProperty({ description: 'Passes over the training data.', required: false, example: 3, minimum: 1, maximum: 1000 })
+  @ApiProperty({
+    description: 'Passes over the training data.',
+    required: false,
+    example: 3,
+    minimum: 1,
+    maximum: 1000,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(1000)
   epochs?: number;
 
-  @ApiProperty({ description: 'A step budget: stop after this many optimiser steps.', required: false, example: 200, minimum: 1 })
+  @ApiProperty({
+    description: 'A step budget: stop after this many optimiser steps.',
+    required: false,
+    example: 200,
+    minimum: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -326,7 +399,12 @@ export class HyperparametersDto {
   @Max(4096)
   batchSize?: number;
 
-  @ApiProperty({ description: 'Micro-batches per optimiser step (effective batch = batchSize x this).', required: false, example: 1, minimum: 1 })
+  @ApiProperty({
+    description: 'Micro-batches per optimiser step (effective batch = batchSize x this).',
+    required: false,
+    example: 1,
+    minimum: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -336,7 +414,10 @@ export class HyperparametersDto {
   @ApiProperty({
     description: 'Peak learning rate, or `auto` for a learning-rate range test before training.',
     required: false,
-    oneOf: [{ type: 'number', minimum: 1e-8, maximum: 10 }, { type: 'string', enum: ['auto'] }],
+    oneOf: [
+      { type: 'number', minimum: 1e-8, maximum: 10 },
+      { type: 'string', enum: ['auto'] },
+    ],
     example: 0.001,
   })
   @IsOptional()
@@ -355,20 +436,35 @@ export class HyperparametersDto {
   @Type(() => LossDto)
   loss?: LossDto;
 
-  @ApiProperty({ description: 'Learning-rate schedule; default constant without warm-up.', required: false, type: ScheduleDto })
+  @ApiProperty({
+    description: 'Learning-rate schedule; default constant without warm-up.',
+    required: false,
+    type: ScheduleDto,
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => ScheduleDto)
   schedule?: ScheduleDto;
 
-  @ApiProperty({ description: 'Clip gradients to this global L2 norm; 0 turns clipping off. Default 1.', required: false, example: 1, minimum: 0 })
+  @ApiProperty({
+    description: 'Clip gradients to this global L2 norm; 0 turns clipping off. Default 1.',
+    required: false,
+    example: 1,
+    minimum: 0,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
   @Max(1_000_000)
   gradientClipNorm?: number;
 
-  @ApiProperty({ description: 'Dropout probability (overrides the architecture).', required: false, example: 0.1, minimum: 0, maximum: 0.9 })
+  @ApiProperty({
+    description: 'Dropout probability (overrides the architecture).',
+    required: false,
+    example: 0.1,
+    minimum: 0,
+    maximum: 0.9,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -389,7 +485,11 @@ export class HyperparametersDto {
   @Max(10)
   l2?: number;
 
-  @ApiProperty({ description: 'Stop when a validation metric stops improving; the best weights are restored.', required: false, type: EarlyStoppingDto })
+  @ApiProperty({
+    description: 'Stop when a validation metric stops improving; the best weights are restored.',
+    required: false,
+    type: EarlyStoppingDto,
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => EarlyStoppingDto)
@@ -402,45 +502,77 @@ export class HyperparametersDto {
   @Max(4096)
   sequenceLength?: number;
 
-  @ApiProperty({ description: 'Random seed: the same seed and backend give the same metrics.', required: false, example: 42 })
+  @ApiProperty({
+    description: 'Random seed: the same seed and backend give the same metrics.',
+    required: false,
+    example: 42,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(2 ** 31 - 1)
   seed?: number;
 
-  @ApiProperty({ description: 'Validate every N steps (and at every epoch end).', required: false, example: 50, minimum: 1 })
+  @ApiProperty({
+    description: 'Validate every N steps (and at every epoch end).',
+    required: false,
+    example: 50,
+    minimum: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   evalEverySteps?: number;
 
-  @ApiProperty({ description: 'Checkpoint every N steps (and at every epoch end).', required: false, example: 50, minimum: 1 })
+  @ApiProperty({
+    description: 'Checkpoint every N steps (and at every epoch end).',
+    required: false,
+    example: 50,
+    minimum: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   checkpointEverySteps?: number;
 
-  @ApiProperty({ description: 'Checkpoints kept, newest first (plus the best one with keepBestCheckpoint).', required: false, example: 2, minimum: 1 })
+  @ApiProperty({
+    description: 'Checkpoints kept, newest first (plus the best one with keepBestCheckpoint).',
+    required: false,
+    example: 2,
+    minimum: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(1000)
   keepLastCheckpoints?: number;
 
-  @ApiProperty({ description: 'Keep the best checkpoint by the early-stopping monitor.', required: false, example: true })
+  @ApiProperty({
+    description: 'Keep the best checkpoint by the early-stopping monitor.',
+    required: false,
+    example: true,
+  })
   @IsOptional()
   @IsBoolean()
   keepBestCheckpoint?: boolean;
 
-  @ApiProperty({ description: 'Share of the training data held out for validation when no validation data is given.', required: false, example: 0.1 })
+  @ApiProperty({
+    description: 'Share of the training data held out for validation when no validation data is given.',
+    required: false,
+    example: 0.1,
+  })
   @IsOptional()
   @IsNumber()
   @Min(0.01)
   @Max(0.5)
   validationFraction?: number;
 
-  @ApiProperty({ description: 'Training metrics (loss, throughput, ETA) every N steps.', required: false, example: 10, minimum: 1 })
+  @ApiProperty({
+    description: 'Training metrics (loss, throughput, ETA) every N steps.',
+    required: false,
+    example: 10,
+    minimum: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -448,7 +580,13 @@ export class HyperparametersDto {
 }
 
 export class JobResourcesDto {
-  @ApiProperty({ description: 'Queue priority: higher runs first.', required: false, example: 0, minimum: -100, maximum: 100 })
+  @ApiProperty({
+    description: 'Queue priority: higher runs first.',
+    required: false,
+    example: 0,
+    minimum: -100,
+    maximum: 100,
+  })
   @IsOptional()
   @IsInt()
   @Min(-100)
@@ -463,13 +601,21 @@ export class CreateJobDto {
   @MaxLength(200)
   name?: string;
 
-  @ApiProperty({ description: 'A registered model version to fine-tune. Omit to train from scratch (then give `model`).', required: false, type: BaseModelRefDto })
+  @ApiProperty({
+    description: 'A registered model version to fine-tune. Omit to train from scratch (then give `model`).',
+    required: false,
+    type: BaseModelRefDto,
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => BaseModelRefDto)
   baseModel?: BaseModelRefDto;
 
-  @ApiProperty({ description: 'The architecture of a model trained from scratch.', required: false, type: ModelArchitectureDto })
+  @ApiProperty({
+    description: 'The architecture of a model trained from scratch.',
+    required: false,
+    type: ModelArchitectureDto,
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => ModelArchitectureDto)
@@ -480,7 +626,11 @@ export class CreateJobDto {
   @Type(() => DatasetVersionRefDto)
   trainingData: DatasetVersionRefDto;
 
-  @ApiProperty({ description: 'Validation data; without it `hyperparameters.validationFraction` is held out.', required: false, type: DatasetVersionRefDto })
+  @ApiProperty({
+    description: 'Validation data; without it `hyperparameters.validationFraction` is held out.',
+    required: false,
+    type: DatasetVersionRefDto,
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => DatasetVersionRefDto)
@@ -515,12 +665,19 @@ export class CreateJobDto {
   @Type(() => JobResourcesDto)
   resources?: JobResourcesDto;
 
-  @ApiProperty({ description: 'Registered model that receives the result as a new version (created if new).', example: 'sentiment' })
+  @ApiProperty({
+    description: 'Registered model that receives the result as a new version (created if new).',
+    example: 'sentiment',
+  })
   @IsString()
   @Matches(MODEL_NAME, { message: 'outputModelName must be 1-100 letters, digits, dots, underscores or hyphens' })
   outputModelName: string;
 
-  @ApiProperty({ description: 'Train on data whose quality report failed its thresholds (recorded on the job).', required: false, example: false })
+  @ApiProperty({
+    description: 'Train on data whose quality report failed its thresholds (recorded on the job).',
+    required: false,
+    example: false,
+  })
   @IsOptional()
   @IsBoolean()
   allowQualityFailures?: boolean;
@@ -528,7 +685,8 @@ export class CreateJobDto {
 
 export class ResumeJobDto {
   @ApiProperty({
-    description: 'Hyperparameters to change on resume (epochs, maxSteps, learningRate, schedule, evalEverySteps, checkpointEverySteps, keepLastCheckpoints, earlyStopping, gradientClipNorm, logEverySteps).',
+    description:
+      'Hyperparameters to change on resume (epochs, maxSteps, learningRate, schedule, evalEverySteps, checkpointEverySteps, keepLastCheckpoints, earlyStopping, gradientClipNorm, logEverySteps).',
     required: false,
     type: HyperparametersDto,
   })
@@ -537,7 +695,11 @@ export class ResumeJobDto {
   @Type(() => HyperparametersDto)
   hyperparameters?: HyperparametersDto;
 
-  @ApiProperty({ description: 'Must be true when hyperparameters change: resume refuses an unconfirmed change of spec.', required: false, example: true })
+  @ApiProperty({
+    description: 'Must be true when hyperparameters change: resume refuses an unconfirmed change of spec.',
+    required: false,
+    example: true,
+  })
   @IsOptional()
   @IsBoolean()
   confirmSpecChange?: boolean;
@@ -550,7 +712,7 @@ export class JobErrorDto {
   @ApiProperty({ description: 'What happened, for people.', example: 'The loss became NaN at step 12' })
   message: string;
 
-  @ApiProperty({ description: 'Step at which it happened.', required: false, nullable: true, example: 12 })
+  @ApiProperty({ description: 'Step at which it happened.', type: Number, nullable: true, example: 12 })
   step: number | null;
 }
 
@@ -564,22 +726,39 @@ export class JobDto {
   @ApiProperty({ description: 'State.', enum: JOB_STATUSES, enumName: 'JobStatus', example: 'running' })
   status: JobStatus;
 
-  @ApiProperty({ description: 'A cancel or pause asked for and not yet carried out.', enum: JOB_CONTROLS, nullable: true, example: null })
+  @ApiProperty({
+    description: 'A cancel or pause asked for and not yet carried out.',
+    enum: JOB_CONTROLS,
+    nullable: true,
+    example: 'cancel',
+  })
   pendingControl: JobControl | null;
 
   @ApiProperty({ description: 'Queue priority.', example: 0 })
   priority: number;
 
-  @ApiProperty({ description: 'The resolved training spec (every default filled in).', type: Object, additionalProperties: true })
+  @ApiProperty({
+    description: 'The resolved training spec (every default filled in).',
+    type: Object,
+    additionalProperties: true,
+  })
   spec: Record<string, unknown>;
 
   @ApiProperty({ description: 'SHA-256 of the spec; checkpoints record it.', example: 'c0ffee...' })
   specHash: string;
 
-  @ApiProperty({ description: 'Spec changes made on resume.', type: 'array', items: { type: 'object', additionalProperties: true } })
+  @ApiProperty({
+    description: 'Spec changes made on resume.',
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+  })
   specChanges: Array<Record<string, unknown>>;
 
-  @ApiProperty({ description: 'Memory estimate in bytes (parameters, gradients, optimizerState, activations, total, budget).', type: Object, additionalProperties: { type: 'number' } })
+  @ApiProperty({
+    description: 'Memory estimate in bytes (parameters, gradients, optimizerState, activations, total, budget).',
+    type: Object,
+    additionalProperties: { type: 'number' },
+  })
   memoryEstimate: Record<string, number>;
 
   @ApiProperty({ description: 'Attempts so far (a crash or a lost replica starts another).', example: 1 })
@@ -594,22 +773,22 @@ export class JobDto {
   @ApiProperty({ description: 'Planned optimiser steps (known once training starts).', example: 200 })
   totalSteps: number;
 
-  @ApiProperty({ description: 'Trainer backend of the latest attempt.', nullable: true, example: 'wasm' })
+  @ApiProperty({ description: 'Trainer backend of the latest attempt.', type: String, nullable: true, example: 'wasm' })
   backend: string | null;
 
   @ApiProperty({ description: 'Why the job failed.', type: JobErrorDto, nullable: true })
   error: JobErrorDto | null;
 
-  @ApiProperty({ description: 'The model version it produced.', format: 'uuid', nullable: true })
+  @ApiProperty({ description: 'The model version it produced.', type: String, format: 'uuid', nullable: true })
   resultModelVersionId: string | null;
 
   @ApiProperty({ description: 'Creation time.', format: 'date-time' })
   createdAt: string;
 
-  @ApiProperty({ description: 'First start.', format: 'date-time', nullable: true })
+  @ApiProperty({ description: 'First start.', type: String, format: 'date-time', nullable: true })
   startedAt: string | null;
 
-  @ApiProperty({ description: 'End time.', format: 'date-time', nullable: true })
+  @ApiProperty({ description: 'End time.', type: String, format: 'date-time', nullable: true })
   finishedAt: string | null;
 
   static from(job: JobEntity): JobDto {
@@ -646,10 +825,18 @@ export class JobEventDto {
   @ApiProperty({ description: 'Level.', enum: JOB_EVENT_LEVELS, example: 'info' })
   level: string;
 
-  @ApiProperty({ description: 'message, or metrics (data holds the values).', enum: JOB_EVENT_TYPES, example: 'message' })
+  @ApiProperty({
+    description: 'message, or metrics (data holds the values).',
+    enum: JOB_EVENT_TYPES,
+    example: 'message',
+  })
   type: string;
 
-  @ApiProperty({ description: 'Kind: created, queued, started, resumed, plan, progress, validation, checkpoint, overfitting, early_stopping, paused, cancelled, failed, succeeded...', example: 'checkpoint' })
+  @ApiProperty({
+    description:
+      'Kind: created, queued, started, resumed, plan, progress, validation, checkpoint, overfitting, early_stopping, paused, cancelled, failed, succeeded...',
+    example: 'checkpoint',
+  })
   kind: string;
 
   @ApiProperty({ description: 'For people.', example: 'Checkpoint at step 50 (interval)' })
@@ -678,7 +865,12 @@ export class JobEventListDto {
   @ApiProperty({ description: 'Events, oldest first.', type: [JobEventDto] })
   data: JobEventDto[];
 
-  @ApiProperty({ description: 'Pass as `after` for the next page; null at the end of the log so far.', nullable: true, example: '42' })
+  @ApiProperty({
+    description: 'Pass as `after` for the next page; null at the end of the log so far.',
+    type: String,
+    nullable: true,
+    example: '42',
+  })
   nextCursor: string | null;
 }
 
@@ -707,14 +899,25 @@ export class MetricPointDto {
   @ApiProperty({ description: 'train or validation.', enum: ['train', 'validation'], example: 'validation' })
   split: 'train' | 'validation';
 
-  @ApiProperty({ description: 'Metric values.', type: Object, additionalProperties: true, example: { loss: 0.42, f1Macro: 0.81 } })
+  @ApiProperty({
+    description: 'Metric values.',
+    type: Object,
+    additionalProperties: true,
+    example: { loss: 0.42, f1Macro: 0.81 },
+  })
   values: Record<string, unknown>;
 
   @ApiProperty({ description: 'Time.', format: 'date-time' })
   createdAt: string;
 
   static from(point: JobMetricEntity): MetricPointDto {
-    return { step: point.step, epoch: point.epoch, split: point.split, values: point.values, createdAt: point.createdAt.toISOString() };
+    return {
+      step: point.step,
+      epoch: point.epoch,
+      split: point.split,
+      values: point.values,
+      createdAt: point.createdAt.toISOString(),
+    };
   }
 }
 
@@ -746,10 +949,19 @@ export class CheckpointDto {
   @ApiProperty({ description: 'Best so far by the early-stopping monitor.', example: false })
   isBest: boolean;
 
-  @ApiProperty({ description: 'Validation metrics at this step.', type: Object, additionalProperties: { type: 'number' }, nullable: true })
+  @ApiProperty({
+    description: 'Validation metrics at this step.',
+    type: Object,
+    additionalProperties: { type: 'number' },
+    nullable: true,
+  })
   metrics: Record<string, number> | null;
 
-  @ApiProperty({ description: 'Files with size and sha256.', type: 'array', items: { type: 'object', additionalProperties: true } })
+  @ApiProperty({
+    description: 'Files with size and sha256.',
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+  })
   files: Array<Record<string, unknown>>;
 
   @ApiProperty({ description: 'Time.', format: 'date-time' })
@@ -778,13 +990,22 @@ export class TrainerStatusDto {
   @ApiProperty({ description: 'This replica.', example: 'host:1234:abcd1234' })
   replica: string;
 
-  @ApiProperty({ description: 'Backend the workers run on; null when this replica runs no trainer.', nullable: true, enum: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], example: 'wasm' })
+  @ApiProperty({
+    description: 'Backend the workers run on; null when this replica runs no trainer.',
+    nullable: true,
+    enum: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+    example: 'wasm',
+  })
   backend: string | null;
 
   @ApiProperty({ description: 'Devices of the backend.', type: [String], example: ['wasm:simd=true'] })
   devices: string[];
 
-  @ApiProperty({ description: 'Better backends that did not load, and why.', type: 'array', items: { type: 'object', additionalProperties: true } })
+  @ApiProperty({
+    description: 'Better backends that did not load, and why.',
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+  })
   unavailable: Array<Record<string, unknown>>;
 
   @ApiProperty({ description: 'GPUs seen by nvidia-smi.', type: [String], example: [] })

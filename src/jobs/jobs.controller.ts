@@ -46,7 +46,10 @@ export class JobsController {
       'Validates the request against the data and the model (datasets must be ready and pass their quality checks, the head must fit the task, hyperparameters must be in range, the memory estimate must fit a trainer slot) and queues the job. Nothing is queued when validation fails.',
   })
   @ApiCreatedResponse({ type: JobDto })
-  @ApiUnprocessableEntityResponse({ description: 'The memory estimate exceeds a trainer slot: details carry the estimate and a batch size that fits.', type: ErrorResponseDto })
+  @ApiUnprocessableEntityResponse({
+    description: 'The memory estimate exceeds a trainer slot: details carry the estimate and a batch size that fits.',
+    type: ErrorResponseDto,
+  })
   createJob(@CurrentPrincipal() principal: Principal, @Body() body: CreateJobDto): Promise<JobDto> {
     return this.jobsService.createJob(principal, body);
   }
@@ -98,7 +101,10 @@ export class JobsController {
 
   @Get('jobs/:jobId/metrics')
   @Authenticated({ scope: 'jobs:read' })
-  @ApiOperation({ summary: 'Get job metrics', description: 'The metric time series: training loss, learning rate and throughput; validation metrics by step.' })
+  @ApiOperation({
+    summary: 'Get job metrics',
+    description: 'The metric time series: training loss, learning rate and throughput; validation metrics by step.',
+  })
   @ApiOkResponse({ type: JobMetricsDto })
   @ApiNotFoundResponse({ description: 'No such job in this project.', type: ErrorResponseDto })
   getJobMetrics(
@@ -111,7 +117,10 @@ export class JobsController {
 
   @Get('jobs/:jobId/checkpoints')
   @Authenticated({ scope: 'jobs:read' })
-  @ApiOperation({ summary: 'List job checkpoints', description: 'Kept checkpoints, newest first, with their metrics and file hashes.' })
+  @ApiOperation({
+    summary: 'List job checkpoints',
+    description: 'Kept checkpoints, newest first, with their metrics and file hashes.',
+  })
   @ApiOkResponse({ type: CheckpointListDto })
   @ApiNotFoundResponse({ description: 'No such job in this project.', type: ErrorResponseDto })
   listJobCheckpoints(
@@ -124,22 +133,35 @@ export class JobsController {
   @Post('jobs/:jobId/cancel')
   @HttpCode(200)
   @Authenticated({ scope: 'jobs:write' })
-  @ApiOperation({ summary: 'Cancel a job', description: 'A queued or paused job is cancelled at once; a running one stops at its next step (`pendingControl: cancel` until then).' })
+  @ApiOperation({
+    summary: 'Cancel a job',
+    description:
+      'A queued or paused job is cancelled at once; a running one stops at its next step (`pendingControl: cancel` until then).',
+  })
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse({ description: 'No such job in this project.', type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The job has already ended.', type: ErrorResponseDto })
-  cancelJob(@CurrentPrincipal() principal: Principal, @Param('jobId', uuidParam('jobId')) jobId: string): Promise<JobDto> {
+  cancelJob(
+    @CurrentPrincipal() principal: Principal,
+    @Param('jobId', uuidParam('jobId')) jobId: string,
+  ): Promise<JobDto> {
     return this.jobsService.cancelJob(principal, jobId);
   }
 
   @Post('jobs/:jobId/pause')
   @HttpCode(200)
   @Authenticated({ scope: 'jobs:write' })
-  @ApiOperation({ summary: 'Pause a job', description: 'A running job checkpoints and stops at its next step; a queued one is held back.' })
+  @ApiOperation({
+    summary: 'Pause a job',
+    description: 'A running job checkpoints and stops at its next step; a queued one is held back.',
+  })
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse({ description: 'No such job in this project.', type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The job is not queued or running.', type: ErrorResponseDto })
-  pauseJob(@CurrentPrincipal() principal: Principal, @Param('jobId', uuidParam('jobId')) jobId: string): Promise<JobDto> {
+  pauseJob(
+    @CurrentPrincipal() principal: Principal,
+    @Param('jobId', uuidParam('jobId')) jobId: string,
+  ): Promise<JobDto> {
     return this.jobsService.pauseJob(principal, jobId);
   }
 
@@ -148,11 +170,15 @@ export class JobsController {
   @Authenticated({ scope: 'jobs:write' })
   @ApiOperation({
     summary: 'Resume a paused job',
-    description: 'Queues it to continue from its last checkpoint. Changing hyperparameters needs `confirmSpecChange: true`; the change is recorded in `specChanges`.',
+    description:
+      'Queues it to continue from its last checkpoint. Changing hyperparameters needs `confirmSpecChange: true`; the change is recorded in `specChanges`.',
   })
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse({ description: 'No such job in this project.', type: ErrorResponseDto })
-  @ApiConflictResponse({ description: 'The job is not paused, or a spec change was not confirmed.', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'The job is not paused, or a spec change was not confirmed.',
+    type: ErrorResponseDto,
+  })
   resumeJob(
     @CurrentPrincipal() principal: Principal,
     @Param('jobId', uuidParam('jobId')) jobId: string,
@@ -163,7 +189,10 @@ export class JobsController {
 
   @Get('trainer')
   @Authenticated({ scope: 'jobs:read' })
-  @ApiOperation({ summary: 'Get trainer status', description: "This replica's trainer: backend, devices, slots, memory budget, and the queue depth." })
+  @ApiOperation({
+    summary: 'Get trainer status',
+    description: "This replica's trainer: backend, devices, slots, memory budget, and the queue depth.",
+  })
   @ApiOkResponse({ type: TrainerStatusDto })
   getTrainerStatus(): Promise<TrainerStatusDto> {
     return this.jobsService.trainerStatus();

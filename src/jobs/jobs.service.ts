@@ -21,12 +21,25 @@ import {
 import { gpt2ParameterSpecs, trainableParameterNames, type Gpt2Config, type Gpt2Head } from '../trainer/models/gpt2.js';
 import { parameterCount } from '../trainer/models/parameters.js';
 import { optimizerStateSlots } from '../trainer/training/optimizers.js';
-import { canonicalJson, specHash, type DatasetRef, type Gpt2ModelConfig, type MlpModelConfig, type TrainingSpec } from '../trainer/runtime/training-spec.js';
+import {
+  canonicalJson,
+  specHash,
+  type DatasetRef,
+  type Gpt2ModelConfig,
+  type MlpModelConfig,
+  type TrainingSpec,
+} from '../trainer/runtime/training-spec.js';
 import { CheckpointEntity } from './checkpoint.entity.js';
 import { JobEventsRepository } from './job-events.repository.js';
 import { JobQueue } from './job-queue.js';
 import { JobRunner } from './job-runner.js';
-import { buildTrainingSpec, resolveHyperparameters, RESUMABLE_HYPERPARAMETERS, SpecProblems, type BaseModelInfo } from './job-spec-builder.js';
+import {
+  buildTrainingSpec,
+  resolveHyperparameters,
+  RESUMABLE_HYPERPARAMETERS,
+  SpecProblems,
+  type BaseModelInfo,
+} from './job-spec-builder.js';
 import {
   CheckpointListDto,
   CreateJobDto,
@@ -74,21 +87,43 @@ export class JobsService {
   // ------------------------------------------------------------------ create
 
   async createJob(principal: Principal, request: CreateJobDto): Promise<JobDto> {
-    const { dataset, ref: training } = await this.datasetRef(principal, request.trainingData.datasetId, request.trainingData.version, 'trainingData', request.allowQualityFailures ?? false);
+    const { dataset, ref: training } = await this.datasetRef(
+      principal,
+      request.trainingData.datasetId,
+      request.trainingData.version,
+      'trainingData',
+      request.allowQualityFailures ?? false,
+    );
     let validation: DatasetRef | null = null;
     if (request.validationData) {
-      const resolved = await this.datasetRef(principal, request.validationData.datasetId, request.validationData.version, 'validationData', request.allowQualityFailures ?? false);
+      const resolved = await this.datasetRef(
+        principal,
+        request.validationData.datasetId,
+        request.validationData.version,
+        'validationData',
+        request.allowQualityFailures ?? false,
+      );
       if (resolved.dataset.task !== dataset.task) {
-        throw DomainError.validation(`The validation data is ${resolved.dataset.task} data, the training data ${dataset.task}`, [
-          { field: 'validationData', reason: `task ${resolved.dataset.task} does not match ${dataset.task}` },
-        ]);
+        throw DomainError.validation(
+          `The validation data is ${resolved.dataset.task} data, the training data ${dataset.task}`,
+          [{ field: 'validationData', reason: `task ${resolved.dataset.task} does not match ${dataset.task}` }],
+        );
       }
       validation = resolved.ref;
     }
-    const baseModel = request.baseModel ? await this.baseModel(principal, request.baseModel.name, request.baseModel.version) : null;
+    const baseModel = request.baseModel
+      ? await this.baseModel(principal, request.baseModel.name, request.baseModel.version)
+      : null;
     let spec: TrainingSpec;
     try {
-      spec = buildTrainingSpec({ request, datasetTask: dataset.task, schema: dataset.schema, training, validation, baseModel });
+      spec = buildTrainingSpec({
+        request,
+        datasetTask: dataset.task,
+        schema: dataset.schema,
+        training,
+        validation,
+        baseModel,
+      });
     } catch (error) {
       if (error instanceof SpecProblems) {
         throw DomainError.validation(`The job cannot run: ${error.message}`, error.problems);
@@ -157,9 +192,17 @@ export class JobsService {
     if (missing.length > 0) {
       await this.jobs.update(
         { id: job.id },
-        { status: 'failed', finishedAt: new Date(), error: { code: 'artifact_missing', message: `Missing from storage: ${missing.join(', ')}` } },
+        {
+          status: 'failed',
+          finishedAt: new Date(),
+          error: { code: 'artifact_missing', message: `Missing from storage: ${missing.join(', ')}` },
+        },
       );
-      await this.events.record(job.id, { level: 'error', kind: 'failed', message: `Missing from storage: ${missing.join(', ')}` });
+      await this.events.record(job.id, {
+        level: 'error',
+        kind: 'failed',
+        message: `Missing from storage: ${missing.join(', ')}`,
+      });
     } else {
       await this.jobs.update({ id: job.id, status: 'validating' }, { status: 'queued' });
       await this.events.record(job.id, { level: 'info', kind: 'queued', message: 'Validated and queued' });
@@ -190,7 +233,9 @@ export class JobsService {
     if (version.state !== 'ready' || !version.artifactKey) {
       throw DomainError.validation(
         `${field}: version ${versionNumber} of ${dataset.name} is ${version.state}` +
-          (version.state === 'invalid' ? ` (${version.errorRowCount} rows failed validation; fix them with a transform first)` : ''),
+          (version.state === 'invalid'
+            ? ` (${version.errorRowCount} rows failed validation; fix them with a transform first)`
+            : ''),
         [{ field: `${field}.version`, reason: version.state }],
       );
     }
@@ -224,9 +269,10 @@ export class JobsService {
         })
       : null;
     if (!model || !version) {
-      throw DomainError.validation(`baseModel: ${name}${versionNumber ? ` v${versionNumber}` : ''} is not a registered model version in this project`, [
-        { field: 'baseModel', reason: 'no such model version' },
-      ]);
+      throw DomainError.validation(
+        `baseModel: ${name}${versionNumber ? ` v${versionNumber}` : ''} is not a registered model version in this project`,
+        [{ field: 'baseModel', reason: 'no such model version' }],
+      );
     }
     const config = (version.manifest.config ?? {}) as Record<string, unknown>;
     return {
@@ -275,7 +321,13 @@ export class JobsService {
     }
     const config = spec.modelConfig as MlpModelConfig;
     // The input width is known once the data is read; a generous guess keeps the check conservative.
-    const mlp = { inputSize: 256, hiddenSizes: config.hiddenSizes, outputSize: ASSUMED_LABELS, activation: config.activation, dropout: config.dropout };
+    const mlp = {
+      inputSize: 256,
+      hiddenSizes: config.hiddenSizes,
+      outputSize: ASSUMED_LABELS,
+      activation: config.activation,
+      dropout: config.dropout,
+    };
     return estimateMlpTrainingMemory(mlp, {
       batchSize: hp.batchSize,
       trainableParameters: mlpParameterCount(mlp),
@@ -313,7 +365,15 @@ export class JobsService {
     throw new DomainError(
       ErrorCode.ExceedsMemoryBudget,
       `The job needs about ${mb(estimate.total)} (parameters ${mb(estimate.parameters)}, gradients ${mb(estimate.gradients)}, optimizer state ${mb(estimate.optimizerState)}, activations ${mb(estimate.activations)}) but a trainer slot has ${mb(budget)}: ${suggestion.text}`,
-      [{ field: 'hyperparameters.batchSize', reason: 'exceeds the trainer slot memory budget', estimate, budget, suggestion }],
+      [
+        {
+          field: 'hyperparameters.batchSize',
+          reason: 'exceeds the trainer slot memory budget',
+          estimate,
+          budget,
+          suggestion,
+        },
+      ],
     );
   }
 
@@ -350,10 +410,17 @@ export class JobsService {
   }
 
   /** For SSE: events after a cursor, and whether the job has ended (then the stream closes once drained). */
-  async pollEvents(principal: Principal, jobId: string, after: string): Promise<{ events: JobEventDto[]; ended: boolean }> {
+  async pollEvents(
+    principal: Principal,
+    jobId: string,
+    after: string,
+  ): Promise<{ events: JobEventDto[]; ended: boolean }> {
     const job = await this.visibleJob(principal, jobId);
     const events = await this.events.eventsAfter(jobId, after, 500);
-    return { events: events.map((event) => JobEventDto.from(event)), ended: TERMINAL_JOB_STATUSES.includes(job.status) };
+    return {
+      events: events.map((event) => JobEventDto.from(event)),
+      ended: TERMINAL_JOB_STATUSES.includes(job.status),
+    };
   }
 
   async assertVisible(principal: Principal, jobId: string): Promise<void> {
@@ -380,16 +447,20 @@ export class JobsService {
       throw new DomainError(ErrorCode.InvalidState, `The job is already ${job.status}`, [{ reason: job.status }]);
     }
     // Not running: cancelled at once. Running: the replica holding it stops between steps.
-    const [rows] = (await this.dataSource.query(
+    const [rows] = await this.dataSource.query<[unknown[], number]>(
       `UPDATE jobs SET status = 'cancelled', control = NULL, finished_at = now(), updated_at = now()
         WHERE id = $1 AND status IN ('validating', 'queued', 'paused') RETURNING id`,
       [jobId],
-    )) as [unknown[], number];
+    );
     if (rows.length > 0) {
       await this.events.record(jobId, { level: 'info', kind: 'cancelled', message: `Cancelled while ${job.status}` });
     } else {
       await this.jobs.update({ id: jobId, status: 'running' }, { control: 'cancel' });
-      await this.events.record(jobId, { level: 'info', kind: 'cancel_requested', message: 'Cancel requested; the trainer stops at the next step' });
+      await this.events.record(jobId, {
+        level: 'info',
+        kind: 'cancel_requested',
+        message: 'Cancel requested; the trainer stops at the next step',
+      });
     }
     return JobDto.from(await this.jobs.findOneByOrFail({ id: jobId }));
   }
@@ -401,7 +472,11 @@ export class JobsService {
       await this.events.record(jobId, { level: 'info', kind: 'paused', message: 'Paused before it started' });
     } else if (job.status === 'running') {
       await this.jobs.update({ id: jobId, status: 'running' }, { control: 'pause' });
-      await this.events.record(jobId, { level: 'info', kind: 'pause_requested', message: 'Pause requested; the trainer checkpoints and stops at the next step' });
+      await this.events.record(jobId, {
+        level: 'info',
+        kind: 'pause_requested',
+        message: 'Pause requested; the trainer checkpoints and stops at the next step',
+      });
     } else {
       throw new DomainError(ErrorCode.InvalidState, `A ${job.status} job cannot be paused`, [{ reason: job.status }]);
     }
@@ -411,7 +486,9 @@ export class JobsService {
   async resumeJob(principal: Principal, jobId: string, request: ResumeJobDto): Promise<JobDto> {
     const job = await this.visibleJob(principal, jobId);
     if (job.status !== 'paused') {
-      throw new DomainError(ErrorCode.InvalidState, `Only a paused job can be resumed; this one is ${job.status}`, [{ reason: job.status }]);
+      throw new DomainError(ErrorCode.InvalidState, `Only a paused job can be resumed; this one is ${job.status}`, [
+        { reason: job.status },
+      ]);
     }
     let spec = job.spec;
     let changes: Record<string, unknown> = {};
@@ -419,37 +496,62 @@ export class JobsService {
       const given = Object.entries(request.hyperparameters).filter(([, value]) => value !== undefined);
       const refused = given.map(([key]) => key).filter((key) => !RESUMABLE_HYPERPARAMETERS.includes(key as never));
       if (refused.length > 0) {
-        throw DomainError.validation(`These hyperparameters cannot change on resume: ${refused.join(', ')}`, refused.map((key) => ({ field: `hyperparameters.${key}`, reason: 'fixed once training started' })));
+        throw DomainError.validation(
+          `These hyperparameters cannot change on resume: ${refused.join(', ')}`,
+          refused.map((key) => ({ field: `hyperparameters.${key}`, reason: 'fixed once training started' })),
+        );
       }
       const problems: Array<{ field: string; reason: string }> = [];
-      const hyperparameters = resolveHyperparameters(request.hyperparameters, spec.head, problems, spec.hyperparameters);
+      const hyperparameters = resolveHyperparameters(
+        request.hyperparameters,
+        spec.head,
+        problems,
+        spec.hyperparameters,
+      );
       if (problems.length > 0) {
-        throw DomainError.validation(`The job cannot resume: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`, problems);
+        throw DomainError.validation(
+          `The job cannot resume: ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`,
+          problems,
+        );
       }
       changes = Object.fromEntries(
-        given.filter(([key]) => canonicalJson(spec.hyperparameters[key as keyof typeof hyperparameters]) !== canonicalJson(hyperparameters[key as keyof typeof hyperparameters])).map(([key]) => [key, hyperparameters[key as keyof typeof hyperparameters]]),
+        given
+          .filter(
+            ([key]) =>
+              canonicalJson(spec.hyperparameters[key as keyof typeof hyperparameters]) !==
+              canonicalJson(hyperparameters[key as keyof typeof hyperparameters]),
+          )
+          .map(([key]) => [key, hyperparameters[key as keyof typeof hyperparameters]]),
       );
       if (Object.keys(changes).length > 0 && request.confirmSpecChange !== true) {
-        throw new DomainError(ErrorCode.Conflict, 'Resuming with changed hyperparameters changes the job spec: pass confirmSpecChange: true to record the change', [
-          { field: 'confirmSpecChange', reason: 'required for a spec change', changes },
-        ]);
+        throw new DomainError(
+          ErrorCode.Conflict,
+          'Resuming with changed hyperparameters changes the job spec: pass confirmSpecChange: true to record the change',
+          [{ field: 'confirmSpecChange', reason: 'required for a spec change', changes }],
+        );
       }
       spec = { ...spec, hyperparameters };
     }
     const newHash = specHash(spec);
-    const specChanges = Object.keys(changes).length > 0 ? [...job.specChanges, { at: new Date().toISOString(), changes, fromHash: job.specHash, toHash: newHash }] : job.specChanges;
-    const [rows] = (await this.dataSource.query(
+    const specChanges =
+      Object.keys(changes).length > 0
+        ? [...job.specChanges, { at: new Date().toISOString(), changes, fromHash: job.specHash, toHash: newHash }]
+        : job.specChanges;
+    const [rows] = await this.dataSource.query<[unknown[], number]>(
       `UPDATE jobs SET status = 'queued', spec = $2::jsonb, spec_hash = $3, spec_changes = $4::jsonb, updated_at = now()
         WHERE id = $1 AND status = 'paused' RETURNING id`,
       [jobId, JSON.stringify(spec), newHash, JSON.stringify(specChanges)],
-    )) as [unknown[], number];
+    );
     if (rows.length === 0) {
       throw new DomainError(ErrorCode.Conflict, 'The job changed state meanwhile; fetch it and try again');
     }
     await this.events.record(jobId, {
       level: 'info',
       kind: 'resume_requested',
-      message: Object.keys(changes).length > 0 ? `Resumed with changes: ${Object.keys(changes).join(', ')}` : 'Resumed; queued to continue from its checkpoint',
+      message:
+        Object.keys(changes).length > 0
+          ? `Resumed with changes: ${Object.keys(changes).join(', ')}`
+          : 'Resumed; queued to continue from its checkpoint',
       data: Object.keys(changes).length > 0 ? { changes, fromHash: job.specHash, toHash: newHash } : null,
     });
     this.runner.poke();

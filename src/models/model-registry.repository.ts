@@ -39,9 +39,10 @@ export class ModelRegistryRepository {
       where: { projectId, name: modelName },
       lock: { mode: 'pessimistic_write' },
     });
-    const raw = (await manager.query('SELECT coalesce(max(version), 0)::int AS latest FROM model_versions WHERE model_id = $1', [
-      model.id,
-    ])) as Array<{ latest: number }>;
+    const raw = await manager.query<Array<{ latest: number }>>(
+      'SELECT coalesce(max(version), 0)::int AS latest FROM model_versions WHERE model_id = $1',
+      [model.id],
+    );
     return { model, version: raw[0].latest + 1 };
   }
 
@@ -73,7 +74,13 @@ export class ModelRegistryRepository {
   async addEdges(
     manager: EntityManager,
     projectId: string,
-    edges: Array<{ fromType: LineageEntityType; fromId: string; toType: LineageEntityType; toId: string; relation: LineageRelation }>,
+    edges: Array<{
+      fromType: LineageEntityType;
+      fromId: string;
+      toType: LineageEntityType;
+      toId: string;
+      relation: LineageRelation;
+    }>,
   ): Promise<void> {
     if (edges.length === 0) {
       return;

@@ -30,7 +30,10 @@ export class ModelFileDto {
   @ApiProperty({ description: 'Size in bytes.', example: 1048576 })
   sizeBytes: number;
 
-  @ApiProperty({ description: 'SHA-256, hex.', example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' })
+  @ApiProperty({
+    description: 'SHA-256, hex.',
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  })
   sha256: string;
 }
 
@@ -62,10 +65,19 @@ export class ModelVersionDto {
   @ApiProperty({ description: 'Parameters.', example: 120000 })
   parameterCount: number;
 
-  @ApiProperty({ description: 'Final validation metrics of the job that made it.', type: Object, additionalProperties: true })
+  @ApiProperty({
+    description: 'Final validation metrics of the job that made it.',
+    type: Object,
+    additionalProperties: true,
+  })
   metrics: Record<string, unknown>;
 
-  @ApiProperty({ description: 'The job that trained it; null for imports.', format: 'uuid', nullable: true })
+  @ApiProperty({
+    description: 'The job that trained it; null for imports.',
+    type: String,
+    format: 'uuid',
+    nullable: true,
+  })
   sourceJobId: string | null;
 
   @ApiProperty({ description: 'Creation time.', format: 'date-time' })

@@ -27,7 +27,10 @@ export class ModelsController {
   @ApiOperation({ summary: 'Get a model', description: 'One registered model.' })
   @ApiOkResponse({ type: RegisteredModelDto })
   @ApiNotFoundResponse({ description: 'No such model in this project.', type: ErrorResponseDto })
-  getModel(@CurrentPrincipal() principal: Principal, @Param('modelName') modelName: string): Promise<RegisteredModelDto> {
+  getModel(
+    @CurrentPrincipal() principal: Principal,
+    @Param('modelName') modelName: string,
+  ): Promise<RegisteredModelDto> {
     return this.modelsService.getModel(principal, modelName);
   }
 
@@ -46,7 +49,10 @@ export class ModelsController {
 
   @Get(':modelName/versions/:version')
   @Authenticated({ scope: 'models:read' })
-  @ApiOperation({ summary: 'Get a model version', description: 'Manifest, files, metrics and source job of one version.' })
+  @ApiOperation({
+    summary: 'Get a model version',
+    description: 'Manifest, files, metrics and source job of one version.',
+  })
   @ApiOkResponse({ type: ModelVersionDto })
   @ApiNotFoundResponse({ description: 'No such model or version in this project.', type: ErrorResponseDto })
   getModelVersion(

@@ -41,7 +41,10 @@ export class ModelsService {
       this.versions.createQueryBuilder('version').where('version.modelId = :modelId', { modelId: model.id }),
       page,
     );
-    return { data: result.data.map((version) => ModelVersionDto.from(model.name, version)), nextCursor: result.nextCursor };
+    return {
+      data: result.data.map((version) => ModelVersionDto.from(model.name, version)),
+      nextCursor: result.nextCursor,
+    };
   }
 
   async getVersion(principal: Principal, name: string, versionNumber: number): Promise<ModelVersionDto> {

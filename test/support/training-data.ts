@@ -5,7 +5,16 @@
 import { seededRandom } from '../../src/trainer/runtime/examples.js';
 import { apiClient, expectStatus } from './api.js';
 
-const SUBJECTS = ['the film', 'this phone', 'our trip', 'the service', 'the meal', 'that book', 'the hotel', 'the game'];
+const SUBJECTS = [
+  'the film',
+  'this phone',
+  'our trip',
+  'the service',
+  'the meal',
+  'that book',
+  'the hotel',
+  'the game',
+];
 const WORDS: Record<string, string[]> = {
   positive: ['wonderful', 'great', 'lovely', 'excellent', 'delightful', 'brilliant'],
   negative: ['terrible', 'awful', 'horrible', 'dreadful', 'poor', 'disappointing'],
@@ -101,10 +110,16 @@ export async function jobEvents(
   const all: Array<{ kind: string; level: string; message: string; data: Record<string, unknown> | null }> = [];
   let after = '0';
   for (;;) {
-    const page = await api<{ data: Array<{ sequence: string; kind: string; level: string; message: string; data: Record<string, unknown> | null }>; nextCursor: string | null }>(
-      'GET',
-      `/api/v1/jobs/${jobId}/events?after=${after}&limit=1000`,
-    );
+    const page = await api<{
+      data: Array<{
+        sequence: string;
+        kind: string;
+        level: string;
+        message: string;
+        data: Record<string, unknown> | null;
+      }>;
+      nextCursor: string | null;
+    }>('GET', `/api/v1/jobs/${jobId}/events?after=${after}&limit=1000`);
     expectStatus(page, 200);
     all.push(...page.body.data);
     if (!page.body.nextCursor) {

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetLivenessData, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLivenessData, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, PauseJobData, PauseJobErrors, PauseJobResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -282,4 +282,166 @@ export const transformDatasetVersion = <ThrowOnError extends boolean = false>(op
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * List models
+ *
+ * The project's registered models, newest first.
+ */
+export const listModels = <ThrowOnError extends boolean = false>(options?: Options<ListModelsData, ThrowOnError>) => (options?.client ?? client).get<ListModelsResponses, ListModelsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models',
+    ...options
+});
+
+/**
+ * Get a model
+ *
+ * One registered model.
+ */
+export const getModel = <ThrowOnError extends boolean = false>(options: Options<GetModelData, ThrowOnError>) => (options.client ?? client).get<GetModelResponses, GetModelErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}',
+    ...options
+});
+
+/**
+ * List model versions
+ *
+ * Versions of a model, newest first.
+ */
+export const listModelVersions = <ThrowOnError extends boolean = false>(options: Options<ListModelVersionsData, ThrowOnError>) => (options.client ?? client).get<ListModelVersionsResponses, ListModelVersionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/versions',
+    ...options
+});
+
+/**
+ * Get a model version
+ *
+ * Manifest, files, metrics and source job of one version.
+ */
+export const getModelVersion = <ThrowOnError extends boolean = false>(options: Options<GetModelVersionData, ThrowOnError>) => (options.client ?? client).get<GetModelVersionResponses, GetModelVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/versions/{version}',
+    ...options
+});
+
+/**
+ * List jobs
+ *
+ * The project's jobs, newest first.
+ */
+export const listJobs = <ThrowOnError extends boolean = false>(options?: Options<ListJobsData, ThrowOnError>) => (options?.client ?? client).get<ListJobsResponses, ListJobsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs',
+    ...options
+});
+
+/**
+ * Create a fine-tuning job
+ *
+ * Validates the request against the data and the model (datasets must be ready and pass their quality checks, the head must fit the task, hyperparameters must be in range, the memory estimate must fit a trainer slot) and queues the job. Nothing is queued when validation fails.
+ */
+export const createJob = <ThrowOnError extends boolean = false>(options: Options<CreateJobData, ThrowOnError>) => (options.client ?? client).post<CreateJobResponses, CreateJobErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get a job
+ *
+ * State, progress, spec, memory estimate and result of one job.
+ */
+export const getJob = <ThrowOnError extends boolean = false>(options: Options<GetJobData, ThrowOnError>) => (options.client ?? client).get<GetJobResponses, GetJobErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/{jobId}',
+    ...options
+});
+
+/**
+ * List or stream job events
+ *
+ * The job log (messages, progress with throughput and ETA, validation metrics, checkpoints, warnings) as JSON pages, or as server-sent events with `Accept: text/event-stream` (resumable with `Last-Event-ID`; the stream ends when the job has ended).
+ */
+export const listJobEvents = <ThrowOnError extends boolean = false>(options: Options<ListJobEventsData, ThrowOnError>) => (options.client ?? client).get<ListJobEventsResponses, ListJobEventsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/{jobId}/events',
+    ...options
+});
+
+/**
+ * Get job metrics
+ *
+ * The metric time series: training loss, learning rate and throughput; validation metrics by step.
+ */
+export const getJobMetrics = <ThrowOnError extends boolean = false>(options: Options<GetJobMetricsData, ThrowOnError>) => (options.client ?? client).get<GetJobMetricsResponses, GetJobMetricsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/{jobId}/metrics',
+    ...options
+});
+
+/**
+ * List job checkpoints
+ *
+ * Kept checkpoints, newest first, with their metrics and file hashes.
+ */
+export const listJobCheckpoints = <ThrowOnError extends boolean = false>(options: Options<ListJobCheckpointsData, ThrowOnError>) => (options.client ?? client).get<ListJobCheckpointsResponses, ListJobCheckpointsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/{jobId}/checkpoints',
+    ...options
+});
+
+/**
+ * Cancel a job
+ *
+ * A queued or paused job is cancelled at once; a running one stops at its next step (`pendingControl: cancel` until then).
+ */
+export const cancelJob = <ThrowOnError extends boolean = false>(options: Options<CancelJobData, ThrowOnError>) => (options.client ?? client).post<CancelJobResponses, CancelJobErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/{jobId}/cancel',
+    ...options
+});
+
+/**
+ * Pause a job
+ *
+ * A running job checkpoints and stops at its next step; a queued one is held back.
+ */
+export const pauseJob = <ThrowOnError extends boolean = false>(options: Options<PauseJobData, ThrowOnError>) => (options.client ?? client).post<PauseJobResponses, PauseJobErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/{jobId}/pause',
+    ...options
+});
+
+/**
+ * Resume a paused job
+ *
+ * Queues it to continue from its last checkpoint. Changing hyperparameters needs `confirmSpecChange: true`; the change is recorded in `specChanges`.
+ */
+export const resumeJob = <ThrowOnError extends boolean = false>(options: Options<ResumeJobData, ThrowOnError>) => (options.client ?? client).post<ResumeJobResponses, ResumeJobErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/jobs/{jobId}/resume',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get trainer status
+ *
+ * This replica's trainer: backend, devices, slots, memory budget, and the queue depth.
+ */
+export const getTrainerStatus = <ThrowOnError extends boolean = false>(options?: Options<GetTrainerStatusData, ThrowOnError>) => (options?.client ?? client).get<GetTrainerStatusResponses, GetTrainerStatusErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/trainer',
+    ...options
 });

@@ -40,7 +40,7 @@ export type ReadinessDto = {
 /**
  * Machine-readable error code.
  */
-export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'invalid_state' | 'payload_too_large' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
+export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'invalid_state' | 'payload_too_large' | 'exceeds_memory_budget' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
 
 export type ErrorDetailDto = {
     /**
@@ -955,6 +955,735 @@ export type TransformResultDto = {
     statistics: {
         [key: string]: unknown;
     };
+};
+
+export type RegisteredModelDto = {
+    /**
+     * Model id.
+     */
+    id: string;
+    /**
+     * Name, unique in the project.
+     */
+    name: string;
+    /**
+     * Description.
+     */
+    description: string;
+    /**
+     * Creation time.
+     */
+    createdAt: string;
+};
+
+export type RegisteredModelListDto = {
+    /**
+     * Models, newest first.
+     */
+    data: Array<RegisteredModelDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+export type ModelFileDto = {
+    /**
+     * File name in the version folder.
+     */
+    name: string;
+    /**
+     * Size in bytes.
+     */
+    sizeBytes: number;
+    /**
+     * SHA-256, hex.
+     */
+    sha256: string;
+};
+
+export type ModelVersionDto = {
+    /**
+     * Model version id.
+     */
+    id: string;
+    /**
+     * Model name.
+     */
+    modelName: string;
+    /**
+     * Version number.
+     */
+    version: number;
+    /**
+     * Model family.
+     */
+    family: 'gpt2' | 'mlp';
+    /**
+     * Head: causal-lm, classification or regression.
+     */
+    task: string;
+    /**
+     * The manifest stored beside the weights.
+     */
+    manifest: {
+        [key: string]: unknown;
+    };
+    /**
+     * Files of the version.
+     */
+    files: Array<ModelFileDto>;
+    /**
+     * Weights format.
+     */
+    format: string;
+    /**
+     * Parameters.
+     */
+    parameterCount: number;
+    /**
+     * Final validation metrics of the job that made it.
+     */
+    metrics: {
+        [key: string]: unknown;
+    };
+    /**
+     * The job that trained it; null for imports.
+     */
+    sourceJobId: string | null;
+    /**
+     * Creation time.
+     */
+    createdAt: string;
+};
+
+export type ModelVersionListDto = {
+    /**
+     * Versions, newest first.
+     */
+    data: Array<ModelVersionDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+export type BaseModelRefDto = {
+    /**
+     * Registered model name in this project.
+     */
+    name: string;
+    /**
+     * Version number; the latest version when omitted.
+     */
+    version?: number;
+};
+
+/**
+ * Model family.
+ */
+export type ModelFamily = 'gpt2' | 'mlp';
+
+export type ModelArchitectureDto = {
+    /**
+     * Model family.
+     */
+    family: ModelFamily;
+    /**
+     * gpt2: transformer blocks.
+     */
+    nLayer?: number;
+    /**
+     * gpt2: attention heads (must divide nEmbd).
+     */
+    nHead?: number;
+    /**
+     * gpt2: model width.
+     */
+    nEmbd?: number;
+    /**
+     * gpt2: longest sequence (position embeddings).
+     */
+    nPositions?: number;
+    /**
+     * gpt2: vocabulary size of the byte-level BPE tokenizer trained on the training data (at least 256 bytes + 2 special tokens).
+     */
+    vocabSize?: number;
+    /**
+     * mlp: hidden layer widths.
+     */
+    hiddenSizes?: Array<number>;
+    /**
+     * mlp: activation.
+     */
+    activation?: 'relu' | 'gelu' | 'tanh';
+    /**
+     * Dropout probability of the architecture.
+     */
+    dropout?: number;
+};
+
+export type DatasetVersionRefDto = {
+    /**
+     * Dataset id.
+     */
+    datasetId: string;
+    /**
+     * Version number of the dataset.
+     */
+    version: number;
+};
+
+/**
+ * The head to train; by default from the dataset task (chat and prompt-completion train causal-lm).
+ */
+export type HeadType = 'causal-lm' | 'classification' | 'regression';
+
+/**
+ * `full` trains every weight; `freeze` trains only the head and the top blocks or named layers; `lora` is reserved.
+ */
+export type TrainingMethodType = 'full' | 'freeze' | 'lora';
+
+export type TrainingMethodDto = {
+    /**
+     * `full` trains every weight; `freeze` trains only the head and the top blocks or named layers; `lora` is reserved.
+     */
+    type: TrainingMethodType;
+    /**
+     * freeze: how many top transformer blocks stay trainable.
+     */
+    trainableTopBlocks?: number;
+    /**
+     * freeze: parameter names or name prefixes that stay trainable (e.g. `h.3.`, `ln_f`).
+     */
+    trainableLayers?: Array<string>;
+};
+
+export type OptimizerDto = {
+    /**
+     * Optimiser.
+     */
+    name: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+    /**
+     * sgd, rmsprop: momentum.
+     */
+    momentum?: number;
+    /**
+     * sgd: Nesterov momentum (needs momentum > 0).
+     */
+    nesterov?: boolean;
+    /**
+     * adam/adamw: beta1.
+     */
+    beta1?: number;
+    /**
+     * adam/adamw: beta2.
+     */
+    beta2?: number;
+    /**
+     * Numerical stability term.
+     */
+    epsilon?: number;
+    /**
+     * Weight decay: decoupled for adamw (default 0.01), an L2 term in the gradient for the others (default 0).
+     */
+    weightDecay?: number;
+    /**
+     * rmsprop: smoothing constant.
+     */
+    alpha?: number;
+};
+
+export type LossDto = {
+    /**
+     * Loss. Classification: cross_entropy or binary_cross_entropy (one-vs-rest); regression: mse, mae or huber; causal LM: cross_entropy on the target tokens only.
+     */
+    name: 'cross_entropy' | 'binary_cross_entropy' | 'mse' | 'mae' | 'huber';
+    /**
+     * cross_entropy: label smoothing.
+     */
+    labelSmoothing?: number;
+    /**
+     * cross_entropy: a weight per class (in label order), or `balanced` (n / (classes x count)).
+     */
+    classWeights?: Array<number> | 'balanced';
+    /**
+     * huber: delta.
+     */
+    huberDelta?: number;
+};
+
+export type ScheduleDto = {
+    /**
+     * Learning-rate schedule after warm-up.
+     */
+    name: 'constant' | 'step' | 'cosine' | 'linear';
+    /**
+     * Linear warm-up steps from 0 to the learning rate.
+     */
+    warmupSteps?: number;
+    /**
+     * step: steps between decays.
+     */
+    stepSize?: number;
+    /**
+     * step: decay factor.
+     */
+    gamma?: number;
+    /**
+     * cosine/linear: final learning rate as a fraction of the peak.
+     */
+    minLearningRateRatio?: number;
+};
+
+export type EarlyStoppingDto = {
+    /**
+     * Validation metric to watch: loss, accuracy, f1Macro, precisionMacro, recallMacro, mae, rmse, r2, perplexity, tokenAccuracy.
+     */
+    monitor: string;
+    /**
+     * Whether lower (min) or higher (max) is better.
+     */
+    mode: 'min' | 'max';
+    /**
+     * Evaluations without improvement before stopping.
+     */
+    patience: number;
+    /**
+     * Smallest change that counts as an improvement.
+     */
+    minDelta?: number;
+};
+
+export type HyperparametersDto = {
+    /**
+     * Passes over the training data.
+     */
+    epochs?: number;
+    /**
+     * A step budget: stop after this many optimiser steps.
+     */
+    maxSteps?: number;
+    /**
+     * Examples per micro-batch.
+     */
+    batchSize?: number;
+    /**
+     * Micro-batches per optimiser step (effective batch = batchSize x this).
+     */
+    gradientAccumulationSteps?: number;
+    /**
+     * Peak learning rate, or `auto` for a learning-rate range test before training.
+     */
+    learningRate?: number | 'auto';
+    /**
+     * Optimiser; default adamw.
+     */
+    optimizer?: OptimizerDto;
+    /**
+     * Loss; default by head.
+     */
+    loss?: LossDto;
+    /**
+     * Learning-rate schedule; default constant without warm-up.
+     */
+    schedule?: ScheduleDto;
+    /**
+     * Clip gradients to this global L2 norm; 0 turns clipping off. Default 1.
+     */
+    gradientClipNorm?: number;
+    /**
+     * Dropout probability (overrides the architecture).
+     */
+    dropout?: number;
+    /**
+     * L1 penalty on weight matrices.
+     */
+    l1?: number;
+    /**
+     * L2 penalty on weight matrices.
+     */
+    l2?: number;
+    /**
+     * Stop when a validation metric stops improving; the best weights are restored.
+     */
+    earlyStopping?: EarlyStoppingDto;
+    /**
+     * gpt2: tokens per example.
+     */
+    sequenceLength?: number;
+    /**
+     * Random seed: the same seed and backend give the same metrics.
+     */
+    seed?: number;
+    /**
+     * Validate every N steps (and at every epoch end).
+     */
+    evalEverySteps?: number;
+    /**
+     * Checkpoint every N steps (and at every epoch end).
+     */
+    checkpointEverySteps?: number;
+    /**
+     * Checkpoints kept, newest first (plus the best one with keepBestCheckpoint).
+     */
+    keepLastCheckpoints?: number;
+    /**
+     * Keep the best checkpoint by the early-stopping monitor.
+     */
+    keepBestCheckpoint?: boolean;
+    /**
+     * Share of the training data held out for validation when no validation data is given.
+     */
+    validationFraction?: number;
+    /**
+     * Training metrics (loss, throughput, ETA) every N steps.
+     */
+    logEverySteps?: number;
+};
+
+export type JobResourcesDto = {
+    /**
+     * Queue priority: higher runs first.
+     */
+    priority?: number;
+};
+
+export type CreateJobDto = {
+    /**
+     * A label for people.
+     */
+    name?: string;
+    /**
+     * A registered model version to fine-tune. Omit to train from scratch (then give `model`).
+     */
+    baseModel?: BaseModelRefDto;
+    /**
+     * The architecture of a model trained from scratch.
+     */
+    model?: ModelArchitectureDto;
+    /**
+     * Training data.
+     */
+    trainingData: DatasetVersionRefDto;
+    /**
+     * Validation data; without it `hyperparameters.validationFraction` is held out.
+     */
+    validationData?: DatasetVersionRefDto;
+    /**
+     * The head to train; by default from the dataset task (chat and prompt-completion train causal-lm).
+     */
+    head?: HeadType;
+    /**
+     * What is trained; default full.
+     */
+    method?: TrainingMethodDto;
+    /**
+     * Hyperparameters; every one has a default.
+     */
+    hyperparameters?: HyperparametersDto;
+    /**
+     * Scheduling.
+     */
+    resources?: JobResourcesDto;
+    /**
+     * Registered model that receives the result as a new version (created if new).
+     */
+    outputModelName: string;
+    /**
+     * Train on data whose quality report failed its thresholds (recorded on the job).
+     */
+    allowQualityFailures?: boolean;
+};
+
+/**
+ * State.
+ */
+export type JobStatus = 'validating' | 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+export type JobErrorDto = {
+    /**
+     * Machine-readable reason.
+     */
+    code: string;
+    /**
+     * What happened, for people.
+     */
+    message: string;
+    /**
+     * Step at which it happened.
+     */
+    step: number | null;
+};
+
+export type JobDto = {
+    /**
+     * Job id.
+     */
+    id: string;
+    /**
+     * Label.
+     */
+    name: string;
+    /**
+     * State.
+     */
+    status: JobStatus;
+    /**
+     * A cancel or pause asked for and not yet carried out.
+     */
+    pendingControl: 'cancel' | 'pause';
+    /**
+     * Queue priority.
+     */
+    priority: number;
+    /**
+     * The resolved training spec (every default filled in).
+     */
+    spec: {
+        [key: string]: unknown;
+    };
+    /**
+     * SHA-256 of the spec; checkpoints record it.
+     */
+    specHash: string;
+    /**
+     * Spec changes made on resume.
+     */
+    specChanges: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Memory estimate in bytes (parameters, gradients, optimizerState, activations, total, budget).
+     */
+    memoryEstimate: {
+        [key: string]: number;
+    };
+    /**
+     * Attempts so far (a crash or a lost replica starts another).
+     */
+    attempt: number;
+    /**
+     * Attempts allowed.
+     */
+    maxAttempts: number;
+    /**
+     * Optimiser steps done.
+     */
+    currentStep: number;
+    /**
+     * Planned optimiser steps (known once training starts).
+     */
+    totalSteps: number;
+    /**
+     * Trainer backend of the latest attempt.
+     */
+    backend: string | null;
+    /**
+     * Why the job failed.
+     */
+    error: JobErrorDto | null;
+    /**
+     * The model version it produced.
+     */
+    resultModelVersionId: string | null;
+    /**
+     * Creation time.
+     */
+    createdAt: string;
+    /**
+     * First start.
+     */
+    startedAt: string | null;
+    /**
+     * End time.
+     */
+    finishedAt: string | null;
+};
+
+export type JobListDto = {
+    /**
+     * Jobs, newest first.
+     */
+    data: Array<JobDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+export type JobEventDto = {
+    /**
+     * Position in the job log: the cursor and the SSE event id.
+     */
+    sequence: string;
+    /**
+     * Level.
+     */
+    level: 'info' | 'warn' | 'error';
+    /**
+     * message, or metrics (data holds the values).
+     */
+    type: 'message' | 'metrics';
+    /**
+     * Kind: created, queued, started, resumed, plan, progress, validation, checkpoint, overfitting, early_stopping, paused, cancelled, failed, succeeded...
+     */
+    kind: string;
+    /**
+     * For people.
+     */
+    message: string;
+    /**
+     * Structured details.
+     */
+    data: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Time.
+     */
+    createdAt: string;
+};
+
+export type JobEventListDto = {
+    /**
+     * Events, oldest first.
+     */
+    data: Array<JobEventDto>;
+    /**
+     * Pass as `after` for the next page; null at the end of the log so far.
+     */
+    nextCursor: string | null;
+};
+
+export type MetricPointDto = {
+    /**
+     * Optimiser step.
+     */
+    step: number;
+    /**
+     * Epochs done (fractional).
+     */
+    epoch: number;
+    /**
+     * train or validation.
+     */
+    split: 'train' | 'validation';
+    /**
+     * Metric values.
+     */
+    values: {
+        [key: string]: unknown;
+    };
+    /**
+     * Time.
+     */
+    createdAt: string;
+};
+
+export type JobMetricsDto = {
+    /**
+     * The time series, by step.
+     */
+    data: Array<MetricPointDto>;
+};
+
+export type CheckpointDto = {
+    /**
+     * Checkpoint id.
+     */
+    id: string;
+    /**
+     * Optimiser step.
+     */
+    step: number;
+    /**
+     * Epochs done.
+     */
+    epoch: number;
+    /**
+     * Why it was written: interval, epoch_end, pause, best.
+     */
+    reason: string;
+    /**
+     * Best so far by the early-stopping monitor.
+     */
+    isBest: boolean;
+    /**
+     * Validation metrics at this step.
+     */
+    metrics: {
+        [key: string]: number;
+    } | null;
+    /**
+     * Files with size and sha256.
+     */
+    files: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Time.
+     */
+    createdAt: string;
+};
+
+export type CheckpointListDto = {
+    /**
+     * Kept checkpoints, newest first.
+     */
+    data: Array<CheckpointDto>;
+};
+
+export type ResumeJobDto = {
+    /**
+     * Hyperparameters to change on resume (epochs, maxSteps, learningRate, schedule, evalEverySteps, checkpointEverySteps, keepLastCheckpoints, earlyStopping, gradientClipNorm, logEverySteps).
+     */
+    hyperparameters?: HyperparametersDto;
+    /**
+     * Must be true when hyperparameters change: resume refuses an unconfirmed change of spec.
+     */
+    confirmSpecChange?: boolean;
+};
+
+export type TrainerStatusDto = {
+    /**
+     * This replica.
+     */
+    replica: string;
+    /**
+     * Backend the workers run on; null when this replica runs no trainer.
+     */
+    backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+    /**
+     * Devices of the backend.
+     */
+    devices: Array<string>;
+    /**
+     * Better backends that did not load, and why.
+     */
+    unavailable: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * GPUs seen by nvidia-smi.
+     */
+    gpus: Array<string>;
+    /**
+     * Trainer slots (worker threads) of this replica.
+     */
+    slots: number;
+    /**
+     * Slots running a job now.
+     */
+    busySlots: number;
+    /**
+     * Memory budget of one slot, bytes.
+     */
+    slotMemoryBudget: number;
+    /**
+     * Queued jobs across all replicas.
+     */
+    queueDepth: number;
 };
 
 export type GetLivenessData = {
@@ -1894,3 +2623,603 @@ export type TransformDatasetVersionResponses = {
 };
 
 export type TransformDatasetVersionResponse = TransformDatasetVersionResponses[keyof TransformDatasetVersionResponses];
+
+export type ListModelsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/models';
+};
+
+export type ListModelsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ListModelsError = ListModelsErrors[keyof ListModelsErrors];
+
+export type ListModelsResponses = {
+    200: RegisteredModelListDto;
+};
+
+export type ListModelsResponse = ListModelsResponses[keyof ListModelsResponses];
+
+export type GetModelData = {
+    body?: never;
+    path: {
+        modelName: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}';
+};
+
+export type GetModelErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetModelError = GetModelErrors[keyof GetModelErrors];
+
+export type GetModelResponses = {
+    200: RegisteredModelDto;
+};
+
+export type GetModelResponse = GetModelResponses[keyof GetModelResponses];
+
+export type ListModelVersionsData = {
+    body?: never;
+    path: {
+        modelName: string;
+    };
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/models/{modelName}/versions';
+};
+
+export type ListModelVersionsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ListModelVersionsError = ListModelVersionsErrors[keyof ListModelVersionsErrors];
+
+export type ListModelVersionsResponses = {
+    200: ModelVersionListDto;
+};
+
+export type ListModelVersionsResponse = ListModelVersionsResponses[keyof ListModelVersionsResponses];
+
+export type GetModelVersionData = {
+    body?: never;
+    path: {
+        modelName: string;
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}/versions/{version}';
+};
+
+export type GetModelVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetModelVersionError = GetModelVersionErrors[keyof GetModelVersionErrors];
+
+export type GetModelVersionResponses = {
+    200: ModelVersionDto;
+};
+
+export type GetModelVersionResponse = GetModelVersionResponses[keyof GetModelVersionResponses];
+
+export type ListJobsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/jobs';
+};
+
+export type ListJobsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ListJobsError = ListJobsErrors[keyof ListJobsErrors];
+
+export type ListJobsResponses = {
+    200: JobListDto;
+};
+
+export type ListJobsResponse = ListJobsResponses[keyof ListJobsResponses];
+
+export type CreateJobData = {
+    body: CreateJobDto;
+    path?: never;
+    query?: never;
+    url: '/api/v1/jobs';
+};
+
+export type CreateJobErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * The memory estimate exceeds a trainer slot: details carry the estimate and a batch size that fits.
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type CreateJobError = CreateJobErrors[keyof CreateJobErrors];
+
+export type CreateJobResponses = {
+    201: JobDto;
+};
+
+export type CreateJobResponse = CreateJobResponses[keyof CreateJobResponses];
+
+export type GetJobData = {
+    body?: never;
+    path: {
+        jobId: string;
+    };
+    query?: never;
+    url: '/api/v1/jobs/{jobId}';
+};
+
+export type GetJobErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such job in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetJobError = GetJobErrors[keyof GetJobErrors];
+
+export type GetJobResponses = {
+    200: JobDto;
+};
+
+export type GetJobResponse = GetJobResponses[keyof GetJobResponses];
+
+export type ListJobEventsData = {
+    body?: never;
+    headers?: {
+        /**
+         * SSE: continue after this event.
+         */
+        'Last-Event-ID'?: string;
+    };
+    path: {
+        jobId: string;
+    };
+    query?: {
+        /**
+         * Events after this sequence number.
+         */
+        after?: string;
+        /**
+         * Page size.
+         */
+        limit?: number;
+    };
+    url: '/api/v1/jobs/{jobId}/events';
+};
+
+export type ListJobEventsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such job in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ListJobEventsError = ListJobEventsErrors[keyof ListJobEventsErrors];
+
+export type ListJobEventsResponses = {
+    200: JobEventListDto;
+};
+
+export type ListJobEventsResponse = ListJobEventsResponses[keyof ListJobEventsResponses];
+
+export type GetJobMetricsData = {
+    body?: never;
+    path: {
+        jobId: string;
+    };
+    query?: {
+        /**
+         * Only this split.
+         */
+        split?: 'train' | 'validation';
+    };
+    url: '/api/v1/jobs/{jobId}/metrics';
+};
+
+export type GetJobMetricsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such job in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetJobMetricsError = GetJobMetricsErrors[keyof GetJobMetricsErrors];
+
+export type GetJobMetricsResponses = {
+    200: JobMetricsDto;
+};
+
+export type GetJobMetricsResponse = GetJobMetricsResponses[keyof GetJobMetricsResponses];
+
+export type ListJobCheckpointsData = {
+    body?: never;
+    path: {
+        jobId: string;
+    };
+    query?: never;
+    url: '/api/v1/jobs/{jobId}/checkpoints';
+};
+
+export type ListJobCheckpointsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such job in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ListJobCheckpointsError = ListJobCheckpointsErrors[keyof ListJobCheckpointsErrors];
+
+export type ListJobCheckpointsResponses = {
+    200: CheckpointListDto;
+};
+
+export type ListJobCheckpointsResponse = ListJobCheckpointsResponses[keyof ListJobCheckpointsResponses];
+
+export type CancelJobData = {
+    body?: never;
+    path: {
+        jobId: string;
+    };
+    query?: never;
+    url: '/api/v1/jobs/{jobId}/cancel';
+};
+
+export type CancelJobErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such job in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The job has already ended.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
+
+export type CancelJobResponses = {
+    200: JobDto;
+};
+
+export type CancelJobResponse = CancelJobResponses[keyof CancelJobResponses];
+
+export type PauseJobData = {
+    body?: never;
+    path: {
+        jobId: string;
+    };
+    query?: never;
+    url: '/api/v1/jobs/{jobId}/pause';
+};
+
+export type PauseJobErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such job in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The job is not queued or running.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type PauseJobError = PauseJobErrors[keyof PauseJobErrors];
+
+export type PauseJobResponses = {
+    200: JobDto;
+};
+
+export type PauseJobResponse = PauseJobResponses[keyof PauseJobResponses];
+
+export type ResumeJobData = {
+    body: ResumeJobDto;
+    path: {
+        jobId: string;
+    };
+    query?: never;
+    url: '/api/v1/jobs/{jobId}/resume';
+};
+
+export type ResumeJobErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such job in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The job is not paused, or a spec change was not confirmed.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ResumeJobError = ResumeJobErrors[keyof ResumeJobErrors];
+
+export type ResumeJobResponses = {
+    200: JobDto;
+};
+
+export type ResumeJobResponse = ResumeJobResponses[keyof ResumeJobResponses];
+
+export type GetTrainerStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/trainer';
+};
+
+export type GetTrainerStatusErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetTrainerStatusError = GetTrainerStatusErrors[keyof GetTrainerStatusErrors];
+
+export type GetTrainerStatusResponses = {
+    200: TrainerStatusDto;
+};
+
+export type GetTrainerStatusResponse = GetTrainerStatusResponses[keyof GetTrainerStatusResponses];

@@ -13,6 +13,7 @@ import {
   geluNew,
   layerNorm,
   linear,
+  matMul2d,
   mergeHeads,
   residualAdd,
   splitHeads,
@@ -391,7 +392,7 @@ export function gpt2HeadOutput(
   if (pooled.shape[1] !== config.nEmbd) {
     throw new Error(`gpt2HeadOutput: pooled width ${pooled.shape[1]}, expected ${config.nEmbd}`);
   }
-  return tf.tidy(() => tf.matMul(pooled, requireParameter(params, 'score.weight'), false, true));
+  return matMul2d(pooled, requireParameter(params, 'score.weight'), false, true);
 }
 
 export type FreezeMethod =

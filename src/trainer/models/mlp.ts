@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardOptions } from './gpt2.js';
-import { dropout } from './ops.js';
+import { dropout, matMul2d } from './ops.js';
 import { parameterSeed, requireParameter, type ParameterMap, type ParameterSpec } from './parameters.js';
 
 export interface MlpConfig {
@@ -76,10 +76,7 @@ export function mlpForward(
     let x: tf.Tensor2D = tf.cast(inputs, 'float32');
     layers.forEach((_, i) => {
       // Not tf.fused.matMul: the wasm backend's fused kernel adds the bias wrongly with transposeB (tfjs 4.22).
-      x = tf.add(
-        tf.matMul(x, requireParameter(params, `layers.${i}.weight`) as tf.Tensor as tf.Tensor2D, false, true),
-        requireParameter(params, `layers.${i}.bias`),
-      );
+      x = tf.add(matMul2d(x, requireParameter(params, `layers.${i}.weight`), false, true), requireParameter(params, `layers.${i}.bias`));
       if (i < layers.length - 1) {
         x = activate(x, config.activation);
         if (options.training && config.dropout > 0) {

@@ -34,6 +34,16 @@ function stash(save: tf.GradSaveFunc, tensors: tf.Tensor[]): (saved: tf.Tensor[]
 }
 
 /**
+ * a @ b for 2-D tensors with the transposes done as separate Transpose ops: the wasm backend's
+ * BatchMatMul is about 10x slower with transposeA/transposeB set (tfjs 4.22); cpu is indifferent.
+ */
+export function matMul2d(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor2D {
+  return tf.tidy(() =>
+    tf.matMul(transposeA ? tf.transpose(a) : (a as tf.Tensor2D), transposeB ? tf.transpose(b) : (b as tf.Tensor2D)),
+  );
+}
+
+/**
  * y = x W + b for x [N,in], W [in,out] (GPT-2 Conv1D layout), b [out]. Keeps x. The fused matmul
  * only without transposes: wasm's fused kernel adds the bias wrongly with transposeA/B (tfjs 4.22).
  */
@@ -44,7 +54,7 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): 
       value: tf.fused.matMul({ a: input, b: w, bias: b }),
       gradFunc: (dy, saved) => {
         const [xs, ws] = restore(saved);
-        return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false), tf.sum(dy, 0)];
+        return [matMul2d(dy, ws, false, true), matMul2d(xs, dy, true, false), tf.sum(dy, 0)];
       },
     };
   });
@@ -55,10 +65,10 @@ export function tiedOutput(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
   return custom([x, weight], ([input, w], save) => {
     const restore = stash(save, [input, w]);
     return {
-      value: tf.matMul(input, w, false, true),
+      value: matMul2d(input, w, false, true),
       gradFunc: (dy, saved) => {
         const [xs, ws] = restore(saved);
-        return [tf.matMul(dy, ws), tf.matMul(dy, xs, true, false)];
+        return [matMul2d(dy, ws), matMul2d(dy, xs, true, false)];
       },
     };
   });

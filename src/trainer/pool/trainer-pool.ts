@@ -118,7 +118,9 @@ export class TrainerPool implements OnApplicationShutdown {
           resolve();
         } else if (message.type === 'init-failed') {
           worker.off('message', onMessage);
-          reject(new Error(`No trainer backend loads: ${message.tried.map((t) => `${t.backend}: ${t.error}`).join('; ')}`));
+          reject(
+            new Error(`No trainer backend loads: ${message.tried.map((t) => `${t.backend}: ${t.error}`).join('; ')}`),
+          );
         }
       };
       worker.on('message', onMessage);
@@ -255,6 +257,10 @@ export class TrainerPool implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.slots.map((slot) => slot.worker?.terminate()));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        await slot.worker?.terminate();
+      }),
+    );
   }
 }

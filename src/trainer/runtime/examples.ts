@@ -57,6 +57,20 @@ export function fieldText(record: DatasetRecord, fields: string[]): string {
     .join('\n');
 }
 
+/** A field value as text: strings as they are, numbers and booleans printed, anything else as JSON. */
+export function scalarText(value: unknown): string {
+  if (value === undefined || value === null) {
+    return '';
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  return JSON.stringify(value);
+}
+
 function labelOf(record: DatasetRecord, schema: DatasetSchema): unknown {
   return schema.labelField ? record[schema.labelField] : undefined;
 }
@@ -67,10 +81,14 @@ export function trainingTexts(rows: DatasetRecord[], task: DatasetTask, schema: 
   for (const row of rows) {
     switch (task) {
       case 'chat':
-        texts.push(chatSegments(row, schema).map((segment) => segment.text).join(''));
+        texts.push(
+          chatSegments(row, schema)
+            .map((segment) => segment.text)
+            .join(''),
+        );
         break;
       case 'prompt-completion':
-        texts.push(fieldText(row, schema.inputFields) + String(labelOf(row, schema) ?? ''));
+        texts.push(fieldText(row, schema.inputFields) + scalarText(labelOf(row, schema)));
         break;
       case 'classification':
       case 'regression':
@@ -111,7 +129,7 @@ export function classLabels(rows: DatasetRecord[], schema: DatasetSchema): strin
   for (const row of rows) {
     const label = labelOf(row, schema);
     if (label !== undefined && label !== null && label !== '') {
-      labels.add(String(label));
+      labels.add(scalarText(label));
     }
   }
   return [...labels].sort();
@@ -153,10 +171,14 @@ export function fitPreprocessing(
   if (head === 'classification') {
     labels = fixedLabels ?? classLabels(rows, schema);
     if (labels.length < 2) {
-      throw new ExampleError(`classification needs at least two distinct labels in the training data, found ${labels.length}`);
+      throw new ExampleError(
+        `classification needs at least two distinct labels in the training data, found ${labels.length}`,
+      );
     }
   } else if (head === 'regression') {
-    const targets = rows.map((row) => numberOf(labelOf(row, schema))).filter((value): value is number => value !== null);
+    const targets = rows
+      .map((row) => numberOf(labelOf(row, schema)))
+      .filter((value): value is number => value !== null);
     if (targets.length === 0) {
       throw new ExampleError(`regression needs numeric values in ${schema.labelField ?? 'the label field'}`);
     }
@@ -166,14 +188,16 @@ export function fitPreprocessing(
   if (tabular) {
     features = { fields: [] };
     for (const field of schema.inputFields) {
-      const values = rows.map((row) => row[field]).filter((value) => value !== undefined && value !== null && value !== '');
+      const values = rows
+        .map((row) => row[field])
+        .filter((value) => value !== undefined && value !== null && value !== '');
       const numbers = values.map(numberOf);
       if (values.length > 0 && numbers.every((value) => value !== null)) {
-        features.fields.push({ field, kind: 'numeric', ...meanStd(numbers as number[]) });
+        features.fields.push({ field, kind: 'numeric', ...meanStd(numbers) });
       } else {
         const counts = new Map<string, number>();
         for (const value of values) {
-          const key = String(value);
+          const key = scalarText(value);
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
         const categories = [...counts.entries()]
@@ -188,11 +212,19 @@ export function fitPreprocessing(
 }
 
 export function featureCount(preprocessing: FeaturePreprocessing): number {
-  return preprocessing.fields.reduce((sum, field) => sum + (field.kind === 'numeric' ? 1 : field.categories.length + 1), 0);
+  return preprocessing.fields.reduce(
+    (sum, field) => sum + (field.kind === 'numeric' ? 1 : field.categories.length + 1),
+    0,
+  );
 }
 
 /** One row's feature vector: standardised numbers (missing = the mean), one-hot categories plus "other". */
-export function encodeFeatures(record: DatasetRecord, preprocessing: FeaturePreprocessing, into: Float32Array, offset: number): void {
+export function encodeFeatures(
+  record: DatasetRecord,
+  preprocessing: FeaturePreprocessing,
+  into: Float32Array,
+  offset: number,
+): void {
   let position = offset;
   for (const field of preprocessing.fields) {
     const value = record[field.field];
@@ -201,7 +233,7 @@ export function encodeFeatures(record: DatasetRecord, preprocessing: FeaturePrep
       into[position] = number === null ? 0 : (number - field.mean) / field.std;
       position += 1;
     } else {
-      const index = value === undefined || value === null ? -1 : field.categories.indexOf(String(value));
+      const index = value === undefined || value === null ? -1 : field.categories.indexOf(scalarText(value));
       into[position + (index >= 0 ? index : field.categories.length)] = 1;
       position += field.categories.length + 1;
     }
@@ -213,7 +245,13 @@ interface TokenRow {
   mask: number[];
 }
 
-function tokenRows(rows: DatasetRecord[], task: DatasetTask, schema: DatasetSchema, tokenizer: Tokenizer, T: number): TokenRow[] {
+function tokenRows(
+  rows: DatasetRecord[],
+  task: DatasetTask,
+  schema: DatasetSchema,
+  tokenizer: Tokenizer,
+  T: number,
+): TokenRow[] {
   const result: TokenRow[] = [];
   const eos = tokenizer.endOfTextId;
   switch (task) {
@@ -237,7 +275,7 @@ function tokenRows(rows: DatasetRecord[], task: DatasetTask, schema: DatasetSche
     case 'prompt-completion':
       for (const row of rows) {
         const prompt = tokenizer.encode(fieldText(row, schema.inputFields), { allowSpecial: false });
-        const completion = [...tokenizer.encode(String(labelOf(row, schema) ?? ''), { allowSpecial: false }), eos];
+        const completion = [...tokenizer.encode(scalarText(labelOf(row, schema)), { allowSpecial: false }), eos];
         // Keep the end of a long prompt: the completion follows from it.
         const room = Math.max(1, T - completion.length);
         const kept = prompt.slice(Math.max(0, prompt.length - room));
@@ -304,7 +342,7 @@ export function buildExamples(rows: DatasetRecord[], options: BuildOptions): Exa
   let usable = rows;
   if (head === 'classification') {
     const labels = preprocessing.labels ?? [];
-    usable = rows.filter((row) => labels.includes(String(labelOf(row, schema))));
+    usable = rows.filter((row) => labels.includes(scalarText(labelOf(row, schema))));
   } else if (head === 'regression') {
     usable = rows.filter((row) => numberOf(labelOf(row, schema)) !== null);
   }
@@ -337,10 +375,13 @@ export function buildExamples(rows: DatasetRecord[], options: BuildOptions): Exa
   }
   if (head === 'classification') {
     const labels = preprocessing.labels!;
-    set.labels = Int32Array.from(usable, (row) => labels.indexOf(String(labelOf(row, schema))));
+    set.labels = Int32Array.from(usable, (row) => labels.indexOf(scalarText(labelOf(row, schema))));
   } else if (head === 'regression') {
     const scaling = preprocessing.targetScaling!;
-    set.targets = Float32Array.from(usable, (row) => ((numberOf(labelOf(row, schema)) ?? 0) - scaling.mean) / scaling.std);
+    set.targets = Float32Array.from(
+      usable,
+      (row) => ((numberOf(labelOf(row, schema)) ?? 0) - scaling.mean) / scaling.std,
+    );
   }
   return set;
 }

@@ -39,9 +39,7 @@ export interface StartTraining {
 }
 
 export type ToWorker =
-  | { type: 'init'; backend: BackendSetting }
-  | StartTraining
-  | { type: 'ack'; requestId: number; error?: string };
+  { type: 'init'; backend: BackendSetting } | StartTraining | { type: 'ack'; requestId: number; error?: string };
 
 export interface WorkerEvent {
   type: 'event';

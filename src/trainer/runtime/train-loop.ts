@@ -121,12 +121,19 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-async function readRows(bytes: Uint8Array, format: 'jsonl' | 'csv', compression: 'gzip' | 'none'): Promise<DatasetRecord[]> {
+async function readRows(
+  bytes: Uint8Array,
+  format: 'jsonl' | 'csv',
+  compression: 'gzip' | 'none',
+): Promise<DatasetRecord[]> {
   const rows: DatasetRecord[] = [];
-  for await (const batch of readDatasetBatches(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), {
-    format,
-    compression,
-  })) {
+  for await (const batch of readDatasetBatches(
+    Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]),
+    {
+      format,
+      compression,
+    },
+  )) {
     for (const item of batch) {
       if (item.kind === 'row') {
         rows.push(item.row.record);
@@ -230,7 +237,8 @@ export class TrainingRun {
 
     const flopsPerExample =
       this.gpt2Config !== null
-        ? gpt2TrainingFlopsPerToken(this.gpt2Config, this.hp.sequenceLength, this.gpt2Head) * this.meanTokens(this.train!)
+        ? gpt2TrainingFlopsPerToken(this.gpt2Config, this.hp.sequenceLength, this.gpt2Head) *
+          this.meanTokens(this.train!)
         : 6 * parameterCount(this.specs);
     this.io.event('info', 'plan', `Training ${totalSteps} steps (${stepsPerEpoch} per epoch) on ${this.backend}`, {
       backend: this.backend,
@@ -385,7 +393,10 @@ export class TrainingRun {
       validationRows = await readRows(this.start.validation, spec.validation.format, spec.validation.compression);
     } else {
       if (trainRows.length < 2) {
-        throw new TrainingError('not_enough_data', `The training data has ${trainRows.length} usable rows; at least 2 are needed`);
+        throw new TrainingError(
+          'not_enough_data',
+          `The training data has ${trainRows.length} usable rows; at least 2 are needed`,
+        );
       }
       const split = splitRows(trainRows, this.hp.validationFraction, this.hp.seed);
       trainRows = split.training;
@@ -490,13 +501,21 @@ export class TrainingRun {
       const bodyMissing = imported.initialized.filter((name) => !headNames.has(name));
       if (bodyMissing.length > 0) {
         disposeParameters(imported.params);
-        throw new TrainingError('base_model_mismatch', `The base model lacks ${bodyMissing.length} parameters: ${bodyMissing.slice(0, 5).join(', ')}`);
+        throw new TrainingError(
+          'base_model_mismatch',
+          `The base model lacks ${bodyMissing.length} parameters: ${bodyMissing.slice(0, 5).join(', ')}`,
+        );
       }
       this.params = imported.params;
-      this.io.event('info', 'base_model', `Loaded the base model ${spec.baseModel?.name ?? ''} v${spec.baseModel?.version ?? ''}`, {
-        initialized: imported.initialized,
-        ignored: imported.ignored,
-      });
+      this.io.event(
+        'info',
+        'base_model',
+        `Loaded the base model ${spec.baseModel?.name ?? ''} v${spec.baseModel?.version ?? ''}`,
+        {
+          initialized: imported.initialized,
+          ignored: imported.ignored,
+        },
+      );
     } else {
       this.params = initializeParameters(this.specs, this.hp.seed);
     }
@@ -586,10 +605,17 @@ export class TrainingRun {
         out.features = tf.tensor2d(features, [size, F], 'float32');
       }
       if (set.labels) {
-        out.labels = tf.tensor1d(Int32Array.from(indices, (row) => set.labels![row]), 'int32');
+        out.labels = tf.tensor1d(
+          Int32Array.from(indices, (row) => set.labels![row]),
+          'int32',
+        );
       }
       if (set.targets) {
-        out.targets = tf.tensor2d(Float32Array.from(indices, (row) => set.targets![row]), [size, 1], 'float32');
+        out.targets = tf.tensor2d(
+          Float32Array.from(indices, (row) => set.targets![row]),
+          [size, 1],
+          'float32',
+        );
       }
       return out;
     });
@@ -788,7 +814,8 @@ export class TrainingRun {
     try {
       for (let i = 0; i < rates.length; i += 1) {
         const order = this.epochOrder(Math.floor(i / Math.max(1, Math.ceil(this.train!.count / this.hp.batchSize))));
-        const batchIndex = i % Math.max(1, Math.ceil(this.train!.count / (this.hp.batchSize * this.hp.gradientAccumulationSteps)));
+        const batchIndex =
+          i % Math.max(1, Math.ceil(this.train!.count / (this.hp.batchSize * this.hp.gradientAccumulationSteps)));
         let loss: number;
         try {
           loss = this.optimizerStep(order, batchIndex, rates[i]).loss;
@@ -813,11 +840,16 @@ export class TrainingRun {
       this.epochOrders.clear();
     }
     const suggestion = suggestLearningRate(rates.slice(0, losses.length), losses);
-    this.io.event('info', 'learning_rate', `learningRate auto: ${suggestion.learningRate.toExponential(2)} (${suggestion.method})`, {
-      learningRate: suggestion.learningRate,
-      method: suggestion.method,
-      rangeTest: rates.slice(0, losses.length).map((rate, index) => ({ learningRate: rate, loss: losses[index] })),
-    });
+    this.io.event(
+      'info',
+      'learning_rate',
+      `learningRate auto: ${suggestion.learningRate.toExponential(2)} (${suggestion.method})`,
+      {
+        learningRate: suggestion.learningRate,
+        method: suggestion.method,
+        rangeTest: rates.slice(0, losses.length).map((rate, index) => ({ learningRate: rate, loss: losses[index] })),
+      },
+    );
     return suggestion.learningRate;
   }
 
@@ -931,7 +963,11 @@ export class TrainingRun {
     const state = this.optimizer!.getState();
     const optimizerTensors = new Map<string, NamedTensor>();
     for (const [name, tensor] of state.tensors) {
-      optimizerTensors.set(name, { dtype: 'F32', shape: [...tensor.shape], data: Float32Array.from(tensor.dataSync()) });
+      optimizerTensors.set(name, {
+        dtype: 'F32',
+        shape: [...tensor.shape],
+        data: Float32Array.from(tensor.dataSync()),
+      });
       tensor.dispose();
     }
     const checkpointState: CheckpointState = {
@@ -991,11 +1027,16 @@ export class TrainingRun {
     if (best) {
       this.bestWeights = new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]));
     }
-    this.io.event('info', 'restored', `Restored weights, optimizer state and data position from the checkpoint at step ${state.step} (attempt ${this.start.attempt})`, {
-      step: state.step,
-      attempt: this.start.attempt,
-      weightsSha256: sha256(latest.weights),
-    });
+    this.io.event(
+      'info',
+      'restored',
+      `Restored weights, optimizer state and data position from the checkpoint at step ${state.step} (attempt ${this.start.attempt})`,
+      {
+        step: state.step,
+        attempt: this.start.attempt,
+        weightsSha256: sha256(latest.weights),
+      },
+    );
   }
 
   private result(finalMetrics: Record<string, number>, stoppedEarly: boolean) {

@@ -38,10 +38,7 @@ async function startTraining(start: StartTraining): Promise<void> {
       new Promise<void>((resolve, reject) => {
         const requestId = nextRequest++;
         pendingAcks.set(requestId, { resolve, reject });
-        send(
-          { type: 'checkpoint', requestId, ...checkpoint },
-          ownBuffers(checkpoint.files),
-        );
+        send({ type: 'checkpoint', requestId, ...checkpoint }, ownBuffers(checkpoint.files));
       }),
     control: () => Atomics.load(control, 0),
   };

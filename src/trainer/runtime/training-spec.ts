@@ -15,8 +15,7 @@ export const METHOD_TYPES = ['full', 'freeze', 'lora'] as const;
 export type MethodType = (typeof METHOD_TYPES)[number];
 
 export type TrainingMethod =
-  | { type: 'full' }
-  | { type: 'freeze'; trainableTopBlocks?: number; trainableLayers?: string[] };
+  { type: 'full' } | { type: 'freeze'; trainableTopBlocks?: number; trainableLayers?: string[] };
 
 export interface Gpt2ModelConfig {
   vocabSize: number;
