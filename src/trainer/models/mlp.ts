@@ -76,7 +76,10 @@ export function mlpForward(
     let x: tf.Tensor2D = tf.cast(inputs, 'float32');
     layers.forEach((_, i) => {
       // Not tf.fused.matMul: the wasm backend's fused kernel adds the bias wrongly with transposeB (tfjs 4.22).
-      x = tf.add(matMul2d(x, requireParameter(params, `layers.${i}.weight`), false, true), requireParameter(params, `layers.${i}.bias`));
+      x = tf.add(
+        matMul2d(x, requireParameter(params, `layers.${i}.weight`), false, true),
+        requireParameter(params, `layers.${i}.bias`),
+      );
       if (i < layers.length - 1) {
         x = activate(x, config.activation);
         if (options.training && config.dropout > 0) {
