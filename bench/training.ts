@@ -28,6 +28,7 @@ import type { BackendSetting } from '../src/trainer/runtime/protocol.js';
 import { causalLmLoss } from '../src/trainer/training/losses.js';
 import { createOptimizer } from '../src/trainer/training/optimizers.js';
 
+/** dist/, where this file runs from. */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BATCH = 8;
 const SEQUENCE = 128;
@@ -127,7 +128,7 @@ class Service {
   async start(dataDir: string, backend: string): Promise<void> {
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
-    this.child = spawn(process.execPath, [path.join(root, 'dist/src/main.js')], {
+    this.child = spawn(process.execPath, [path.join(root, 'src/main.js')], {
       env: {
         PATH: process.env.PATH,
         DATA_DIR: dataDir,
@@ -140,9 +141,12 @@ class Service {
         RATE_LIMIT_BURST: '1000000',
         ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'inherit', 'inherit'],
     });
     for (;;) {
+      if (this.child.exitCode !== null) {
+        throw new Error(`the service exited with status ${this.child.exitCode} while starting`);
+      }
       try {
         const status = await this.call<{ backend: string | null }>('GET', '/api/v1/trainer');
         if (status.backend) {

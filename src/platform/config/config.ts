@@ -233,7 +233,7 @@ export interface AppConfig {
   trainerBackend: TrainerBackendSetting;
   /** Unset means: one per GPU on GPU backends, one on CPU backends. */
   trainerSlots?: number;
-  /** Bytes one trainer slot may use; unset means: the GPU's memory, or 2 GiB on CPU backends (wasm32 heaps stop at 4 GiB). */
+  /** Bytes one trainer slot may use; unset means 2 GiB (wasm32 heaps stop at 4 GiB; set it to the GPU's memory on GPU hosts). */
   trainerMemoryBudget?: number;
   jobs: {
     /** A running job's lease; a replica that stops renewing it (killed) loses the job after this long. */

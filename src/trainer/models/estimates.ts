@@ -4,7 +4,7 @@
  * implementation on tfjs, calibrated against the wasm backend's measured peak (the cpu backend
  * shares buffers that wasm copies, so it peaks a little lower).
  */
-import type { Gpt2Config, Gpt2Head } from './gpt2.js';
+import { LM_LOSS_CHUNK_TOKENS, type Gpt2Config, type Gpt2Head } from './gpt2.js';
 import { mlpLayerSizes, type MlpConfig } from './mlp.js';
 
 const F32 = 4;
@@ -31,6 +31,8 @@ export interface TrainingMemoryOptions {
    * (nLayer when wte/wpe train, 0 when only ln_f and the head do). Defaults to nLayer.
    */
   backpropBlocks?: number;
+  /** gpt2LmLoss's chunkTokens (default LM_LOSS_CHUNK_TOKENS); 0 for causalLmLoss on full logits. */
+  lmLossChunkTokens?: number;
 }
 
 function nonEmbeddingParameters(config: Gpt2Config): number {
@@ -93,11 +95,11 @@ function totalOf(estimate: Omit<MemoryEstimate, 'total'>): MemoryEstimate {
  * - per block backprop runs through, the gradients of its intermediate tensors, which tfjs holds
  *   until backprop ends: about n (116 d) + 8 a;
  * - embeddings, ln_f and the sequence head: about n (36 d) + 10 a (measured);
- * - when backprop runs through few blocks the peak is instead the end of the forward pass, with
- *   the last block's attention temporaries (about 40 a) alive;
- * - causal LM: n * 18 V: the logits, their gradient and the loss gradient's temporaries (logits +
- *   gradient alone would be 8 V).
- * Measured on the wasm backend within about 15% for d 64-512, T 32-128, B 1-8.
+ * - the peak is the largest of: the end of backprop; the end of the forward pass (about 40 a of
+ *   attention temporaries), which wins when backprop runs through few blocks; and, for the causal
+ *   LM, the head's working set on top of everything kept (lmHeadBytes), which wins for large
+ *   vocabularies. The tied wte also gets two partial gradients before tfjs sums them (2 V d).
+ * Checked against the wasm backend's measured peak: within about 10% for d 64-768, T 32-128, B 1-8.
  */
 export function estimateGpt2TrainingMemory(
   config: Gpt2Config,
@@ -117,17 +119,37 @@ export function estimateGpt2TrainingMemory(
   const kept = tokens * ((withDropout ? 66 : 64) * d + 8) + (withDropout ? 9 : 4) * attention;
   const intermediateGradients = tokens * 116 * d + 8 * attention;
   const outer = tokens * 36 * d;
-  // The peak is at the end of backprop, or, when it runs through few blocks, at the end of the
-  // forward pass while the last block's attention temporaries are alive.
-  const backwardPeak = config.nLayer * kept + backpropBlocks * intermediateGradients + outer + 10 * attention;
-  const forwardPeak = config.nLayer * kept + outer + 40 * attention;
-  const lmHead = head.type === 'causal-lm' ? tokens * 18 * config.vocabSize : 0;
+  const allKept = config.nLayer * kept + outer;
+  // The peak is the end of backprop; or, when it runs through few blocks, the end of the forward
+  // pass while the last block's attention temporaries are alive; or the LM head's temporaries.
+  const backwardPeak = allKept + backpropBlocks * intermediateGradients + 10 * attention;
+  const forwardPeak = allKept + 40 * attention;
+  let activations = Math.max(backwardPeak, forwardPeak);
+  if (head.type === 'causal-lm') {
+    const wteGradient = config.vocabSize * d * F32;
+    const headPeak = allKept + lmHeadBytes(config, tokens, options.lmLossChunkTokens ?? LM_LOSS_CHUNK_TOKENS);
+    activations = Math.max(backwardPeak + 2 * wteGradient, forwardPeak, headPeak);
+  }
   return totalOf({
     parameters: gpt2ParameterCount(config, head) * F32,
     gradients: options.trainableParameters * F32,
     optimizerState: options.trainableParameters * options.optimizerStateSlots * F32,
-    activations: Math.max(backwardPeak, forwardPeak) + lmHead,
+    activations,
   });
+}
+
+/**
+ * The tied LM head's working set. gpt2LmLoss: two [rows, V] float tensors (a chunk's logits, then
+ * the loss or its gradient), rows = min(chunk, tokens), and three [V, d] (the transposed weight,
+ * the running gradient, a chunk's share). Full logits (chunk 0): about four [tokens, V] (logits,
+ * their saved copy, gradient, temporaries) and one [V, d].
+ */
+function lmHeadBytes(config: Gpt2Config, tokens: number, chunk: number): number {
+  const weightSize = config.vocabSize * config.nEmbd;
+  if (chunk > 0) {
+    return (2 * Math.min(chunk, tokens) * config.vocabSize + 3 * weightSize) * F32;
+  }
+  return (4 * tokens * config.vocabSize + weightSize) * F32;
 }
 
 export function mlpParameterCount(config: MlpConfig): number {

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   addPositions,
   causalAttentionWeights,
+  chunkedTiedCrossEntropy,
   dropout,
   embedding,
   geluNew,
@@ -15,6 +16,7 @@ import {
   linear,
   matMul2d,
   mergeHeads,
+  reshape,
   residualAdd,
   splitHeads,
   tiedOutput,
@@ -280,7 +282,7 @@ export function gpt2Hidden(
       h = block(params, config, `h.${i}`, h, b, t, rate, seeds);
     }
     const out = layerNorm(h, param1d(params, 'ln_f.weight'), param1d(params, 'ln_f.bias'), eps);
-    return tf.reshape(out, [b, t, d]);
+    return reshape<tf.Rank.R3>(out, [b, t, d]);
   });
 }
 
@@ -321,12 +323,12 @@ function block(
   });
 }
 
-/** Next-token logits [B,T,vocab]: hidden @ wte^T (the tied LM head). */
+/** Next-token logits [B,T,vocab]: hidden @ wte^T (the tied LM head). For training prefer gpt2LmLoss. */
 export function gpt2LmLogits(params: ParameterMap, config: Gpt2Config, hidden: tf.Tensor3D): tf.Tensor3D {
   const [b, t, d] = hidden.shape;
   return tf.tidy(() => {
-    const logits = tiedOutput(tf.reshape(hidden, [b * t, d]), param2d(params, 'wte.weight'));
-    return tf.reshape(logits, [b, t, config.vocabSize]);
+    const logits = tiedOutput(reshape<tf.Rank.R2>(hidden, [b * t, d]), param2d(params, 'wte.weight'));
+    return reshape<tf.Rank.R3>(logits, [b, t, config.vocabSize]);
   });
 }
 
@@ -348,33 +350,71 @@ export function poolLastToken(hidden: tf.Tensor3D, lengths: tf.Tensor1D): tf.Ten
     }
     rows[i] = i * t + length - 1;
   }
-  return tf.tidy(() => tf.gather(tf.reshape<tf.Rank.R2>(hidden, [b * t, d]), tf.tensor1d(rows, 'int32')));
+  return tf.tidy(() => tf.gather(reshape<tf.Rank.R2>(hidden, [b * t, d]), tf.tensor1d(rows, 'int32')));
+}
+
+export interface LmLossOptions {
+  /** [B,T], 1 = learn this token, 0 = padding or prompt. Position 0 is never a target. */
+  targetMask?: tf.Tensor2D;
+  labelSmoothing?: number;
+}
+
+/** Targets shifted left by one, flattened to [B*T]; the last position has no target and weight 0. */
+function nextTokenTargets(inputIds: tf.Tensor2D, targetMask: tf.Tensor2D | undefined): [tf.Tensor1D, tf.Tensor1D] {
+  const [b, t] = inputIds.shape;
+  if (t < 2) {
+    throw new Error('Causal LM loss: sequences need at least 2 tokens');
+  }
+  return tf.tidy(() => {
+    const targets = tf.concat([tf.slice(inputIds, [0, 1], [b, t - 1]), tf.zeros([b, 1], 'int32')], 1);
+    const mask = targetMask === undefined ? tf.ones([b, t], 'float32') : tf.cast(targetMask, 'float32');
+    const weights = tf.concat([tf.slice(mask, [0, 1], [b, t - 1]), tf.zeros([b, 1], 'float32')], 1);
+    return [tf.reshape(targets, [b * t]), tf.reshape(weights, [b * t])];
+  });
 }
 
 /**
- * Mean next-token cross-entropy: logits at position t predict inputIds at t+1. `targetMask` [B,T]
- * (1 = learn this token, 0 = padding or prompt) weighs the predicted tokens; position 0 is never a
- * target. An all-zero mask gives 0.
+ * Mean next-token cross-entropy from logits [B,T,V]: logits at position t predict inputIds at t+1,
+ * weighted by `targetMask`. An all-zero mask gives 0.
  */
-export function causalLmLoss(
-  logits: tf.Tensor3D,
-  inputIds: tf.Tensor2D,
-  options: { targetMask?: tf.Tensor2D; labelSmoothing?: number } = {},
-): tf.Scalar {
+export function causalLmLoss(logits: tf.Tensor3D, inputIds: tf.Tensor2D, options: LmLossOptions = {}): tf.Scalar {
   const [b, t, v] = logits.shape;
-  if (t < 2) {
-    throw new Error('causalLmLoss: sequences need at least 2 tokens');
+  return tf.tidy(() => {
+    const [targets, weights] = nextTokenTargets(inputIds, options.targetMask);
+    return weightedCrossEntropy(reshape(logits, [b * t, v]), targets, weights, options.labelSmoothing ?? 0);
+  });
+}
+
+/** Positions whose logits gpt2LmLoss holds at once: its memory is a few [256, V] tensors, at no measurable cost in speed. */
+export const LM_LOSS_CHUNK_TOKENS = 256;
+
+/**
+ * causalLmLoss(gpt2LmLogits(hidden)) without materialising the [B,T,V] logits: the tied head and the
+ * loss run LM_LOSS_CHUNK_TOKENS positions at a time and backprop recomputes each chunk's logits
+ * (about 1/3 more LM-head compute). Use this for training; the logits of GPT-2's 50k vocabulary
+ * would otherwise dominate memory.
+ */
+export function gpt2LmLoss(
+  params: ParameterMap,
+  config: Gpt2Config,
+  hidden: tf.Tensor3D,
+  inputIds: tf.Tensor2D,
+  options: LmLossOptions & { chunkTokens?: number } = {},
+): tf.Scalar {
+  const [b, t, d] = hidden.shape;
+  const chunk = options.chunkTokens ?? LM_LOSS_CHUNK_TOKENS;
+  if (!Number.isInteger(chunk) || chunk < 1) {
+    throw new Error(`gpt2LmLoss: chunkTokens must be a positive integer, got ${chunk}`);
   }
   return tf.tidy(() => {
-    // Targets shifted left by one; the last position has no target and weight 0.
-    const targets = tf.concat([tf.slice(inputIds, [0, 1], [b, t - 1]), tf.zeros([b, 1], 'int32')], 1);
-    const mask = options.targetMask === undefined ? tf.ones([b, t], 'float32') : tf.cast(options.targetMask, 'float32');
-    const weights = tf.concat([tf.slice(mask, [0, 1], [b, t - 1]), tf.zeros([b, 1], 'float32')], 1);
-    return weightedCrossEntropy(
-      tf.reshape(logits, [b * t, v]),
-      tf.reshape(targets, [b * t]),
-      tf.reshape(weights, [b * t]),
+    const [targets, weights] = nextTokenTargets(inputIds, options.targetMask);
+    return chunkedTiedCrossEntropy(
+      reshape<tf.Rank.R2>(hidden, [b * t, d]),
+      param2d(params, 'wte.weight'),
+      targets,
+      weights,
       options.labelSmoothing ?? 0,
+      chunk,
     );
   });
 }

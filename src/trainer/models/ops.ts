@@ -68,7 +68,8 @@ export function tiedOutput(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
       value: matMul2d(input, w, false, true),
       gradFunc: (dy, saved) => {
         const [xs, ws] = restore(saved);
-        return [matMul2d(dy, ws), matMul2d(dy, xs, true, false)];
+        // dW = dy^T x computed as (x^T dy)^T: the transposed temporaries are [d,N] and [d,V], not [V,N].
+        return [matMul2d(dy, ws), tf.tidy(() => tf.transpose(matMul2d(xs, dy, true, false)))];
       },
     };
   });
@@ -262,12 +263,80 @@ export function mergeHeads(context: tf.Tensor4D): tf.Tensor2D {
   }));
 }
 
+function flatTargetIndex(targets: tf.Tensor, rows: number, classes: number): tf.Tensor1D {
+  return tf.tidy(() => tf.add(tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(classes, 'int32')), targets));
+}
+
+/**
+ * Cross-entropy per row of logits [N,C] for int32 targets [N], with torch-style label smoothing.
+ * Written out rather than with tf.logSumExp so that no more than two [N,C] tensors (C is the
+ * vocabulary for an LM) are alive at once; `ownLogits` lets it free the logits midway.
+ */
+function rowCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, labelSmoothing: number, ownLogits: boolean): tf.Tensor {
+  const [n, classes] = logits.shape as [number, number];
+  // -log p_target = lse - z_target; smoothing mixes in the mean of -log p over all classes.
+  const subtracted = tf.tidy(() => {
+    const targetLogit = tf.gather(tf.reshape(logits, [n * classes]), flatTargetIndex(targets, n, classes));
+    return tf.add(tf.mul(targetLogit, 1 - labelSmoothing), tf.mul(tf.mean(logits, -1), labelSmoothing));
+  });
+  const max = tf.max(logits, -1, true);
+  const shifted = tf.sub(logits, max);
+  if (ownLogits) {
+    logits.dispose();
+  }
+  const exp = tf.exp(shifted);
+  shifted.dispose();
+  const sumExp = tf.sum(exp, -1);
+  exp.dispose();
+  const perRow = tf.tidy(() => tf.sub(tf.add(tf.log(sumExp), tf.reshape(max, [n])), subtracted));
+  tf.dispose([subtracted, max, sumExp]);
+  return perRow;
+}
+
+/**
+ * (softmax(z) - smoothed one-hot) * rowScale [N,1]: the cross-entropy gradient, with at most two
+ * [N,C] tensors alive (the target entries are corrected with a scatter, not a dense one-hot).
+ */
+function crossEntropyGradient(
+  logits: tf.Tensor,
+  targets: tf.Tensor,
+  labelSmoothing: number,
+  rowScale: tf.Tensor,
+  ownLogits: boolean,
+): tf.Tensor {
+  const [n, classes] = logits.shape as [number, number];
+  const probs = tf.softmax(logits, -1);
+  if (ownLogits) {
+    logits.dispose();
+  }
+  const index = flatTargetIndex(targets, n, classes);
+  const flat = tf.reshape(probs, [n * classes]);
+  const updates = tf.tidy(() => tf.sub(tf.gather(flat, index), 1 - labelSmoothing));
+  const corrected = tf.tensorScatterUpdate(flat, tf.reshape(index, [n, 1]), updates);
+  tf.dispose([probs, flat, updates, index]);
+  const scaled = tf.mul(tf.reshape(corrected, [n, classes]), rowScale);
+  corrected.dispose();
+  if (labelSmoothing === 0) {
+    return scaled;
+  }
+  const smoothed = tf.sub(scaled, tf.mul(rowScale, labelSmoothing / classes));
+  scaled.dispose();
+  return smoothed;
+}
+
+/** w_i * dy / max(sum w, tiny) as [N,1]: the weighted mean's factor per row. */
+function rowScaleOf(weights: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.reshape(tf.div(tf.mul(weights, dy), tf.maximum(tf.sum(weights), 1e-12)), [-1, 1]));
+}
+
+function weightedMean(perRow: tf.Tensor, weights: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.div(tf.sum(tf.mul(perRow, weights)), tf.maximum(tf.sum(weights), 1e-12)));
+}
+
 /**
  * Weighted mean cross-entropy of logits [N,C] against int32 targets [N]: sum(w_i ce_i) / sum(w_i),
  * 0 when all weights are 0. Label smoothing spreads `labelSmoothing` of the target mass evenly over
- * the C classes (torch's convention). Keeps the logits and recomputes the softmax in backprop; no
- * one-hot or log-probability matrix outlives a step of the computation (C is the vocabulary for
- * an LM, so each [N,C] temporary is the size of the logits).
+ * the C classes (torch's convention). Keeps the logits and recomputes the softmax in backprop.
  */
 export function weightedCrossEntropy(
   logits: tf.Tensor2D,
@@ -275,38 +344,93 @@ export function weightedCrossEntropy(
   weights: tf.Tensor1D,
   labelSmoothing = 0,
 ): tf.Scalar {
-  const [n, classes] = logits.shape;
   return custom([logits], ([input], save) => {
     save([input, targets, weights]);
-    const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(classes, 'int32')), targets);
-    const targetLogit = tf.gather(tf.reshape(input, [n * classes]), flatIndex);
-    const logSumExp = tf.logSumExp(input, -1);
-    // -log p_target = lse - z_target; smoothing mixes in the mean of -log p over all classes.
-    const perRow = tf.sub(
-      logSumExp,
-      tf.add(tf.mul(targetLogit, 1 - labelSmoothing), tf.mul(tf.mean(input, -1), labelSmoothing)),
-    );
     return {
-      value: tf.div(tf.sum(tf.mul(perRow, weights)), tf.maximum(tf.sum(weights), 1e-12)),
-      gradFunc: (dy, [z, ts, ws]) =>
-        tf.tidy(() => {
-          const rowScale = tf.reshape(tf.div(tf.mul(ws, dy), tf.maximum(tf.sum(ws), 1e-12)), [-1, 1]);
-          // p - (1 - eps) onehot - eps / C, freeing each [N,C] temporary at once rather than at the end
-          // of the tidy. int32 one-hot then cast: wasm's OneHot writes wrong values for float32.
-          const hot = tf.oneHot(ts, classes);
-          const hotFloat = tf.cast(hot, 'float32');
-          hot.dispose();
-          const scaledHot = labelSmoothing === 0 ? hotFloat : tf.mul(hotFloat, 1 - labelSmoothing);
-          const probs = tf.softmax(z, -1);
-          let difference = tf.sub(probs, scaledHot);
-          tf.dispose([probs, hotFloat, scaledHot]);
-          if (labelSmoothing > 0) {
-            const shifted = tf.sub(difference, labelSmoothing / classes);
-            difference.dispose();
-            difference = shifted;
-          }
-          return tf.mul(difference, rowScale);
-        }),
+      value: weightedMean(rowCrossEntropy(input, targets, labelSmoothing, false), weights),
+      gradFunc: (dy, [z, ts, ws]) => {
+        const rowScale = rowScaleOf(ws, dy);
+        const gradient = crossEntropyGradient(z, ts, labelSmoothing, rowScale, false);
+        rowScale.dispose();
+        return gradient;
+      },
     };
   });
+}
+
+/**
+ * weightedCrossEntropy of hidden [N,d] @ weight^T (weight [V,d], the tied LM head) without ever
+ * holding all [N,V] logits: `chunkRows` rows at a time, recomputing each chunk's logits in backprop
+ * (one more [N,d]x[d,V] matmul). Peak memory for the head is a few [chunkRows,V] temporaries.
+ */
+export function chunkedTiedCrossEntropy(
+  hidden: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  weights: tf.Tensor1D,
+  labelSmoothing: number,
+  chunkRows: number,
+): tf.Scalar {
+  const [n, d] = hidden.shape;
+  const chunks: Array<[number, number]> = [];
+  for (let start = 0; start < n; start += chunkRows) {
+    chunks.push([start, Math.min(chunkRows, n - start)]);
+  }
+  return custom([hidden, weight], ([h, w], save) => {
+    const restore = stash(save, [h, w, targets, weights]);
+    // One transposed copy of the weight per pass rather than one per chunk.
+    const transposed = tf.transpose(w);
+    const perRow = chunks.map(([start, size]) =>
+      tf.tidy(() => {
+        const logits = tf.matMul(tf.slice(h, [start, 0], [size, d]), transposed);
+        return rowCrossEntropy(logits, tf.slice(targets, [start], [size]), labelSmoothing, true);
+      }),
+    );
+    transposed.dispose();
+    const rows = tf.concat(perRow);
+    tf.dispose(perRow);
+    return {
+      value: weightedMean(rows, weights),
+      gradFunc: (dy, saved) => {
+        const [hs, ws, ts, wts] = restore(saved);
+        const rowScale = rowScaleOf(wts, dy);
+        const transposedWeight = tf.transpose(ws);
+        const dHidden: tf.Tensor[] = [];
+        let dWeight: tf.Tensor | undefined; // transposed, [d,V]
+        for (const [start, size] of chunks) {
+          const [dh, dw] = tf.tidy(() => {
+            const chunk = tf.slice(hs, [start, 0], [size, d]);
+            const logits = tf.matMul(chunk, transposedWeight);
+            const scale = tf.slice(rowScale, [start, 0], [size, 1]);
+            const gradient = crossEntropyGradient(logits, tf.slice(ts, [start], [size]), labelSmoothing, scale, true);
+            // dW^T = h^T g, summed over chunks in [d,V] and transposed once at the end.
+            return [tf.matMul(gradient, ws), matMul2d(chunk, gradient, true, false)];
+          });
+          dHidden.push(dh);
+          if (dWeight === undefined) {
+            dWeight = dw;
+          } else {
+            const sum = tf.add(dWeight, dw);
+            tf.dispose([dWeight, dw]);
+            dWeight = sum;
+          }
+        }
+        tf.dispose([rowScale, transposedWeight]);
+        const dh = tf.concat(dHidden);
+        tf.dispose(dHidden);
+        const dw = dWeight === undefined ? tf.zerosLike(ws) : tf.transpose(dWeight);
+        dWeight?.dispose();
+        return [dh, dw];
+      },
+    };
+  });
+}
+
+/** tf.reshape that keeps nothing for backprop (tf.reshape's gradient keeps its input: a full copy on wasm). */
+export function reshape<R extends tf.Rank>(x: tf.Tensor, shape: number[]): tf.Tensor<R> {
+  const inputShape = x.shape;
+  return custom([x], ([input]) => ({
+    value: tf.reshape(input, shape),
+    gradFunc: (dy) => tf.reshape(dy, inputShape),
+  }));
 }
