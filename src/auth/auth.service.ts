@@ -27,9 +27,25 @@ import { hasScope, INSTANCE_SCOPES, type Scope } from './scopes.js';
 /** lastUsedAt is written at most this often per key, so authentication is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * A verified key is trusted for this long without asking the database again. Every query is a
+ * round trip that costs more than the rest of a small request (see docs/security.md). Revoking a
+ * key takes effect at once on the replica that revokes it, and within this time on the others.
+ */
+const AUTH_CACHE_MS = 5_000;
+const AUTH_CACHE_ENTRIES = 10_000;
+
+interface CachedKey {
+  principal: Principal;
+  expiresAt: Date | null;
+  verifiedAt: number;
+}
+
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
+  /** By secret hash: never the secret itself. */
+  private readonly verified = new Map<string, CachedKey>();
 
   constructor(
     @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
@@ -43,8 +59,18 @@ export class AuthService {
     if (!looksLikeApiKey(token)) {
       throw unauthenticated('The API key is malformed');
     }
+    const secretHash = hashApiKeySecret(token);
+    const cached = this.verified.get(secretHash);
+    const nowMs = this.clock.now().getTime();
+    if (cached && nowMs - cached.verifiedAt < AUTH_CACHE_MS) {
+      if (cached.expiresAt && cached.expiresAt.getTime() <= nowMs) {
+        this.verified.delete(secretHash);
+        throw unauthenticated('The API key has expired');
+      }
+      return cached.principal;
+    }
     const key = await this.apiKeys.findOne({
-      where: { secretHash: hashApiKeySecret(token) },
+      where: { secretHash },
       relations: { project: true },
     });
     if (!key || !key.project) {
@@ -60,7 +86,7 @@ export class AuthService {
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.apiKeys.update({ id: key.id }, { lastUsedAt: now });
     }
-    return {
+    const principal: Principal = {
       apiKeyId: key.id,
       apiKeyName: key.name,
       projectId: key.projectId,
@@ -68,6 +94,21 @@ export class AuthService {
       isRootProject: key.project.isRoot,
       scopes: key.scopes as Scope[],
     };
+    if (this.verified.size >= AUTH_CACHE_ENTRIES) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    this.verified.set(secretHash, { principal, expiresAt: key.expiresAt, verifiedAt: now.getTime() });
+    return principal;
+  }
+
+  /** Forget cached verifications of a key (revoked here). */
+  private forget(apiKeyId: string): void {
+    for (const [hash, entry] of this.verified) {
+      if (entry.principal.apiKeyId === apiKeyId) {
+        this.verified.delete(hash);
+      }
+    }
   }
 
   async me(principal: Principal): Promise<MeDto> {
@@ -152,6 +193,7 @@ export class AuthService {
     if (!key.revokedAt) {
       key.revokedAt = now;
       await this.apiKeys.update({ id: key.id }, { revokedAt: now });
+      this.forget(key.id);
       this.logger.log({ apiKeyId: key.id, projectId: key.projectId }, 'API key revoked');
     }
     return ApiKeyDto.from(key, now);
