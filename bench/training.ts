@@ -224,7 +224,7 @@ async function runJob(
   d: number,
   steps: number,
   whileRunning?: (jobId: string) => Promise<unknown>,
-): Promise<{ examplesPerSecond: number; flopsPerSecond: number; load?: unknown }> {
+): Promise<{ jobId: string; examplesPerSecond: number; flopsPerSecond: number; load?: unknown }> {
   const config = gpt2(d);
   const job = await service.call<{ id: string }>('POST', '/api/v1/jobs', {
     model: { family: 'gpt2', nLayer: 4, nHead: config.nHead, nEmbd: d, nPositions: SEQUENCE, vocabSize: VOCAB },
@@ -266,10 +266,19 @@ async function runJob(
   // The first window holds the warm-up (kernel compilation, first allocations): leave it out, as the bare loop does.
   const steady = metrics.data.slice(1).filter((point) => point.values.examplesPerSecond);
   const mean = (name: string) => steady.reduce((sum, point) => sum + point.values[name], 0) / steady.length;
-  return { examplesPerSecond: mean('examplesPerSecond'), flopsPerSecond: mean('flopsPerSecond'), load };
+  return { jobId: job.id, examplesPerSecond: mean('examplesPerSecond'), flopsPerSecond: mean('flopsPerSecond'), load };
 }
 
-async function hammer(service: Service, jobId: string, clients: number, seconds: number) {
+function hammer(service: Service, jobId: string, clients: number, seconds: number) {
+  return hammerUrl(
+    `${service.baseUrl}/api/v1/jobs/${jobId}`,
+    { Authorization: `Bearer ${service.key}` },
+    clients,
+    seconds,
+  );
+}
+
+async function hammerUrl(url: string, headers: Record<string, string>, clients: number, seconds: number) {
   const latencies: number[] = [];
   const deadline = Date.now() + seconds * 1000;
   let errors = 0;
@@ -278,7 +287,11 @@ async function hammer(service: Service, jobId: string, clients: number, seconds:
       while (Date.now() < deadline) {
         const began = performance.now();
         try {
-          await service.call('GET', `/api/v1/jobs/${jobId}`);
+          const response = await fetch(url, { headers });
+          await response.arrayBuffer();
+          if (response.status !== 200) {
+            throw new Error(String(response.status));
+          }
           latencies.push(performance.now() - began);
         } catch {
           errors += 1;
@@ -300,6 +313,25 @@ async function hammer(service: Service, jobId: string, clients: number, seconds:
   };
 }
 
+/** The floor on this machine: a bare node:http server answering a fixed JSON body, in its own process. */
+async function bareHttpReference(seconds: number) {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('node:http').createServer((q, r) => { r.setHeader('Content-Type', 'application/json'); r.end(JSON.stringify({ pad: 'x'.repeat(1500) })); }).listen(${port}, '127.0.0.1', () => console.log('up'))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  try {
+    return await hammerUrl(`http://127.0.0.1:${port}/`, {}, 50, seconds);
+  } finally {
+    child.kill();
+  }
+}
+
 async function main(): Promise<void> {
   const steps = Number(process.argv[2] ?? 30);
   const backend = (process.env.TRAINER_BACKEND ?? 'wasm') as BackendSetting;
@@ -307,6 +339,7 @@ async function main(): Promise<void> {
   const matmul = matmulFlops();
   const bare128 = bareLoop(gpt2(128), steps);
   const bare256 = bareLoop(gpt2(256), Math.max(10, Math.floor(steps / 2)));
+  const httpFloor = await bareHttpReference(10);
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tuneforge-bench-'));
   const service = new Service();
@@ -321,6 +354,9 @@ async function main(): Promise<void> {
       qualityThresholds: { maxNearDuplicateRatio: { fail: null }, maxExactDuplicateRatio: { fail: null } },
     });
     await service.call('POST', `/api/v1/datasets/${dataset.id}/versions`, corpus(3000), 'application/x-ndjson');
+    // Reference: the same load on an idle replica (a finished job's record).
+    const warmup = await runJob(service, dataset.id, 128, 2);
+    const idle = await hammer(service, warmup.jobId, 50, 10);
     const service128 = await runJob(service, dataset.id, 128, steps, (jobId) => hammer(service, jobId, 50, 10));
     const service256 = await runJob(service, dataset.id, 256, Math.max(10, Math.floor(steps / 2)));
     const trainer = await service.call<Record<string, unknown>>('GET', '/api/v1/trainer');
@@ -355,7 +391,7 @@ async function main(): Promise<void> {
             },
             target: 0.35,
           },
-          responsiveness: { ...(service128.load as object), targetP99Ms: 50 },
+          responsiveness: { whileTraining: service128.load, idle, bareNodeHttpServer: httpFloor, targetP99Ms: 50 },
         },
         null,
         2,
