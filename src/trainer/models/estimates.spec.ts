@@ -58,7 +58,14 @@ describe('estimates', () => {
     const base = estimateGpt2TrainingMemory(gpt2Small, lm, options);
     const twiceBatch = estimateGpt2TrainingMemory(gpt2Small, lm, { ...options, batchSize: 8 });
     const twiceLength = estimateGpt2TrainingMemory(gpt2Small, lm, { ...options, sequenceLength: 512 });
-    assert.equal(twiceBatch.activations, 2 * base.activations);
+    // Linear but for the [V, d] gradients of the tied head.
+    assert.ok(Math.abs(twiceBatch.activations / base.activations - 2) < 0.15);
+    const sequence: Gpt2Head = { type: 'classification', numLabels: 2 };
+    const classification = estimateGpt2TrainingMemory(gpt2Small, sequence, options);
+    assert.equal(
+      estimateGpt2TrainingMemory(gpt2Small, sequence, { ...options, batchSize: 8 }).activations,
+      2 * classification.activations,
+    );
     assert.ok(twiceBatch.total > base.total);
     assert.ok(twiceLength.activations > 2 * base.activations);
     assert.equal(twiceBatch.parameters, base.parameters);
@@ -72,7 +79,14 @@ describe('estimates', () => {
     const top2 = estimateGpt2TrainingMemory(gpt2Small, lm, { ...options, backpropBlocks: 2 });
     assert.ok(top2.activations < full.activations);
     const classification = estimateGpt2TrainingMemory(gpt2Small, { type: 'classification', numLabels: 2 }, options);
-    assert.equal(full.activations - classification.activations, 2 * 128 * 18 * 50257);
+    assert.ok(full.activations > classification.activations);
+    // A small body with GPT-2's vocabulary, 4 x 512 tokens: the head dominates. gpt2LmLoss holds
+    // 256 rows of 50k logits at a time, full logits all 2048 rows several times over.
+    const narrow: Gpt2Config = { ...gpt2Small, nEmbd: 128, nLayer: 2, nHead: 2 };
+    const long = { ...options, batchSize: 4, sequenceLength: 512 };
+    const chunked = estimateGpt2TrainingMemory(narrow, lm, long);
+    const fullLogits = estimateGpt2TrainingMemory(narrow, lm, { ...long, lmLossChunkTokens: 0 });
+    assert.ok(fullLogits.activations > 5 * chunked.activations);
     assert.throws(
       () => estimateGpt2TrainingMemory(gpt2Small, lm, { ...options, backpropBlocks: 13 }),
       /backpropBlocks/,

@@ -87,8 +87,11 @@ function totalOf(estimate: Omit<MemoryEstimate, 'total'>): MemoryEstimate {
 }
 
 /**
- * Peak memory of one GPT-2 training step (forward + backward; the optimizer's own temporaries are
- * not counted). Activations, with n = B*T tokens, d = nEmbd, a = B*nHead*T^2 attention entries:
+ * Peak memory of one GPT-2 training step: forward and backward. Not the optimizer update's own
+ * temporaries: tf.train.adam computes every variable's update in one tidy and so holds about 11
+ * floats per trainable parameter until it ends.
+ *
+ * Activations, with n = B*T tokens, d = nEmbd, a = B*nHead*T^2 attention entries:
  * - per block, what the backward pass needs kept: n (66 d + 8) + 9 a bytes (Korthikanti et al.
  *   2022's 34 d + 5 a/n in fp16, counted in fp32 with 1-byte dropout masks; n (64 d + 8) + 4 a
  *   without dropout). Frozen blocks keep it too: their forward still runs on the gradient tape;
@@ -99,7 +102,8 @@ function totalOf(estimate: Omit<MemoryEstimate, 'total'>): MemoryEstimate {
  *   attention temporaries), which wins when backprop runs through few blocks; and, for the causal
  *   LM, the head's working set on top of everything kept (lmHeadBytes), which wins for large
  *   vocabularies. The tied wte also gets two partial gradients before tfjs sums them (2 V d).
- * Checked against the wasm backend's measured peak: within about 10% for d 64-768, T 32-128, B 1-8.
+ * Checked against the wasm backend's measured peak: within about 10% for d 64-768, T 32-128,
+ * B 1-8, V 256-50257.
  */
 export function estimateGpt2TrainingMemory(
   config: Gpt2Config,
@@ -140,14 +144,14 @@ export function estimateGpt2TrainingMemory(
 
 /**
  * The tied LM head's working set. gpt2LmLoss: two [rows, V] float tensors (a chunk's logits, then
- * the loss or its gradient), rows = min(chunk, tokens), and three [V, d] (the transposed weight,
- * the running gradient, a chunk's share). Full logits (chunk 0): about four [tokens, V] (logits,
- * their saved copy, gradient, temporaries) and one [V, d].
+ * the loss or its gradient), rows = min(chunk, tokens), and about two [V, d] (the transposed
+ * weight, the running gradient). Full logits (chunk 0): about four [tokens, V] (logits, their saved
+ * copy, gradient, temporaries) and one [V, d].
  */
 function lmHeadBytes(config: Gpt2Config, tokens: number, chunk: number): number {
   const weightSize = config.vocabSize * config.nEmbd;
   if (chunk > 0) {
-    return (2 * Math.min(chunk, tokens) * config.vocabSize + 3 * weightSize) * F32;
+    return (2 * Math.min(chunk, tokens) * config.vocabSize + 2 * weightSize) * F32;
   }
   return (4 * tokens * config.vocabSize + weightSize) * F32;
 }

@@ -4,12 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 import {
   addPositions,
   causalAttentionWeights,
+  chunkedTiedCrossEntropy,
   dropout,
   embedding,
   geluNew,
   layerNorm,
   linear,
   mergeHeads,
+  reshape,
   residualAdd,
   splitHeads,
   tiedOutput,
@@ -210,6 +212,31 @@ describe('custom-gradient ops match plain tfjs ops', () => {
           ),
       );
     }
+  });
+
+  it('chunkedTiedCrossEntropy equals the cross-entropy of the full tied logits, for any chunk size', () => {
+    const hidden = tf.randomNormal([7, 4], 0, 1, 'float32', 1);
+    const weight = tf.randomNormal([11, 4], 0, 1, 'float32', 2);
+    const targets = tf.tensor1d([0, 10, 3, 3, 7, 1, 5], 'int32');
+    const weights = tf.tensor1d([1, 1, 0, 1, 1, 0, 1]);
+    for (const chunk of [1, 3, 7, 100]) {
+      for (const smoothing of [0, 0.2]) {
+        assertSameAsPlain(
+          [hidden, weight],
+          (h, w) => chunkedTiedCrossEntropy(h as tf.Tensor2D, w as tf.Tensor2D, targets, weights, smoothing, chunk),
+          (h, w) => weightedCrossEntropy(tf.matMul(h, w, false, true), targets, weights, smoothing),
+        );
+      }
+    }
+  });
+
+  it('reshape', () => {
+    const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 1);
+    assertSameAsPlain(
+      [x],
+      (xs) => reshape(xs, [6, 4]),
+      (xs) => tf.reshape(xs, [6, 4]),
+    );
   });
 
   it('weightedCrossEntropy is 0 with all-zero weights and a known value otherwise', () => {

@@ -398,7 +398,7 @@ export function chunkedTiedCrossEntropy(
         const dHidden: tf.Tensor[] = [];
         let dWeight: tf.Tensor | undefined; // transposed, [d,V]
         for (const [start, size] of chunks) {
-          const [dh, dw] = tf.tidy(() => {
+          const [dh, dw] = tf.tidy((): tf.Tensor[] => {
             const chunk = tf.slice(hs, [start, 0], [size, d]);
             const logits = tf.matMul(chunk, transposedWeight);
             const scale = tf.slice(rowScale, [start, 0], [size, 1]);

@@ -17,6 +17,7 @@ import {
   gpt2HeadOutput,
   gpt2Hidden,
   gpt2LmLogits,
+  gpt2LmLoss,
   gpt2ParameterSpecs,
   normalizeGpt2Tensors,
   poolLastToken,
@@ -692,6 +693,18 @@ export class TrainingRun {
     }
   }
 
+  /** The loss of one training micro-batch; the causal-LM head never materialises its [B,T,V] logits. */
+  private trainingLoss(batch: ReturnType<TrainingRun['batchTensors']>, seed: number): tf.Scalar {
+    if (this.gpt2Config && this.gpt2Head.type === 'causal-lm') {
+      const hidden = gpt2Hidden(this.params, this.gpt2Config, batch.inputIds!, { training: true, seed });
+      return gpt2LmLoss(this.params, this.gpt2Config, hidden, batch.inputIds!, {
+        targetMask: batch.lossMask,
+        labelSmoothing: this.hp.loss.labelSmoothing,
+      });
+    }
+    return this.lossOf(this.forward(batch, true, seed), batch);
+  }
+
   private penalty(): tf.Scalar | null {
     if (this.hp.l1 === 0 && this.hp.l2 === 0) {
       return null;
@@ -732,8 +745,7 @@ export class TrainingRun {
         const seed = stepSeed(this.hp.seed, this.step * accumulation + m + 1_000_003);
         try {
           const { value, grads } = tf.variableGrads(() => {
-            const output = this.forward(batch, true, seed);
-            const loss = this.lossOf(output, batch);
+            const loss = this.trainingLoss(batch, seed);
             const penalty = this.penalty();
             return penalty ? tf.add(loss, penalty) : loss;
           }, variables);
@@ -857,7 +869,8 @@ export class TrainingRun {
 
   evaluate(): Record<string, number> {
     const set = this.validation!;
-    const batchSize = Math.max(this.hp.batchSize, 16);
+    // Causal LM evaluation holds [B,T,V] logits: keep its batches at the training size.
+    const batchSize = this.spec.head === 'causal-lm' ? this.hp.batchSize : Math.max(this.hp.batchSize, 16);
     const all = Int32Array.from({ length: set.count }, (_, index) => index);
     let lossSum = 0;
     let tokens = 0;
