@@ -14,7 +14,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import { selectBackend } from '../src/trainer/runtime/backend.js';
 import type { BackendSetting } from '../src/trainer/runtime/protocol.js';
 import { causalLmLoss } from '../src/trainer/training/losses.js';
 import { createOptimizer } from '../src/trainer/training/optimizers.js';
+import { freePort } from '../scripts/lib/free-port.js';
 
 /** dist/, where this file runs from. */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -107,17 +107,6 @@ function bareLoop(config: Gpt2Config, steps: number): { examplesPerSecond: numbe
     examplesPerSecond,
     flopsPerSecond: examplesPerSecond * SEQUENCE * gpt2TrainingFlopsPerToken(config, SEQUENCE, { type: 'causal-lm' }),
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 class Service {

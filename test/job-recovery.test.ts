@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,19 +16,9 @@ import { createScratchDatabase } from '../src/platform/database/scratch-database
 import { apiClient, expectStatus } from './support/api.js';
 import { testS3Environment, testServerUrl } from './support/test-app.js';
 import { ended, jobEvents, sentimentRows, uploadDataset, waitForJob, type JobView } from './support/training-data.js';
+import { freePort } from '../scripts/lib/free-port.js';
 
 const mainScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 interface Replica {
   process: ChildProcess;

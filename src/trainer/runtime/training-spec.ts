@@ -4,6 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { DatasetSchema, DatasetTask } from '../../datasets/dataset-types.js';
+import type { Gpt2Config } from '../models/gpt2.js';
+import type { MlpConfig } from '../models/mlp.js';
+import type { OptimizerConfig } from '../training/optimizers.js';
 
 export const MODEL_FAMILIES = ['gpt2', 'mlp'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
@@ -17,21 +20,11 @@ export type MethodType = (typeof METHOD_TYPES)[number];
 export type TrainingMethod =
   { type: 'full' } | { type: 'freeze'; trainableTopBlocks?: number; trainableLayers?: string[] };
 
-export interface Gpt2ModelConfig {
-  vocabSize: number;
-  nPositions: number;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  layerNormEpsilon: number;
-  dropout: number;
-}
+/** Type-only imports: the API process reads specs without loading tfjs. */
+export type Gpt2ModelConfig = Gpt2Config;
 
-export interface MlpModelConfig {
-  hiddenSizes: number[];
-  activation: 'relu' | 'gelu' | 'tanh';
-  dropout: number;
-}
+/** The mlp's input and output widths come from the data. */
+export type MlpModelConfig = Omit<MlpConfig, 'inputSize' | 'outputSize'>;
 
 export interface HyperParameters {
   /** Passes over the training data; the run ends at `maxSteps` when that comes first. */
@@ -40,16 +33,7 @@ export interface HyperParameters {
   batchSize: number;
   gradientAccumulationSteps: number;
   learningRate: number | 'auto';
-  optimizer: {
-    name: 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
-    momentum?: number;
-    nesterov?: boolean;
-    beta1?: number;
-    beta2?: number;
-    epsilon?: number;
-    weightDecay?: number;
-    alpha?: number;
-  };
+  optimizer: OptimizerConfig;
   loss: {
     name: 'cross_entropy' | 'binary_cross_entropy' | 'mse' | 'mae' | 'huber';
     labelSmoothing?: number;
