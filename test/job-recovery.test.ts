@@ -41,6 +41,8 @@ describe('job recovery across replicas and restarts', () => {
     const child = spawn(process.execPath, [mainScript], {
       env: {
         PATH: process.env.PATH,
+        // S3 credentials and region come from the AWS chain, as in production.
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('AWS_'))),
         DATABASE_URL: scratch.url,
         DATA_DIR: dataDir,
         PORT: String(port),
