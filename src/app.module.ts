@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
+import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { ModelsModule } from './models/models.module.js';
 import { Clock } from './platform/clock.js';
@@ -45,6 +46,7 @@ export class AppModule {
         StorageModule,
         AuthModule,
         AuditModule,
+        IdempotencyModule,
         DatasetsModule,
         ModelsModule,
         JobsModule,

@@ -28,7 +28,25 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('health', 'Liveness and readiness probes')
     .addTag('observability', 'Prometheus metrics')
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
   });
+  // Every JSON POST honours Idempotency-Key (src/idempotency): say so on each of them.
+  for (const item of Object.values(document.paths)) {
+    const post = item.post;
+    if (post?.requestBody && 'content' in post.requestBody && post.requestBody.content['application/json']) {
+      post.parameters = [
+        ...(post.parameters ?? []),
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description:
+            'Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.',
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
+        },
+      ];
+    }
+  }
+  return document;
 }

@@ -1833,6 +1833,12 @@ export type ListProjectsResponse = ListProjectsResponses[keyof ListProjectsRespo
 
 export type CreateProjectData = {
     body: CreateProjectDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/projects';
@@ -1958,6 +1964,12 @@ export type ListApiKeysResponse = ListApiKeysResponses[keyof ListApiKeysResponse
 
 export type CreateApiKeyData = {
     body: CreateApiKeyDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/api-keys';
@@ -2166,6 +2178,12 @@ export type ListDatasetsResponse = ListDatasetsResponses[keyof ListDatasetsRespo
 
 export type CreateDatasetData = {
     body: CreateDatasetDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/datasets';
@@ -2581,6 +2599,12 @@ export type DownloadDatasetVersionResponse = DownloadDatasetVersionResponses[key
 
 export type TransformDatasetVersionData = {
     body: CreateTransformDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
     path: {
         datasetId: string;
         version: number;
@@ -2842,6 +2866,12 @@ export type ListJobsResponse = ListJobsResponses[keyof ListJobsResponses];
 
 export type CreateJobData = {
     body: CreateJobDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/jobs';
@@ -3148,6 +3178,12 @@ export type PauseJobResponse = PauseJobResponses[keyof PauseJobResponses];
 
 export type ResumeJobData = {
     body: ResumeJobDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
     path: {
         jobId: string;
     };

@@ -4,6 +4,7 @@ import { ProjectEntity } from '../../auth/project.entity.js';
 import { DatasetVersionEntity } from '../../datasets/dataset-version.entity.js';
 import { DatasetEntity } from '../../datasets/dataset.entity.js';
 import { QualityReportEntity } from '../../datasets/quality-report.entity.js';
+import { IdempotencyKeyEntity } from '../../idempotency/idempotency-key.entity.js';
 import { CheckpointEntity } from '../../jobs/checkpoint.entity.js';
 import { JobEventEntity } from '../../jobs/job-event.entity.js';
 import { JobMetricEntity } from '../../jobs/job-metric.entity.js';
@@ -27,4 +28,5 @@ export const ENTITIES = [
   JobEventEntity,
   JobMetricEntity,
   CheckpointEntity,
+  IdempotencyKeyEntity,
 ];

@@ -3,6 +3,7 @@
  * and exactly what a trainer worker runs. Plain data (structured-clone safe), no Nest.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../platform/canonical-json.js';
 import type { DatasetSchema, DatasetTask } from '../../datasets/dataset-types.js';
 import type { Gpt2Config } from '../models/gpt2.js';
 import type { MlpConfig } from '../models/mlp.js';
@@ -91,20 +92,8 @@ export interface TrainingSpec {
   outputModelName: string;
 }
 
-/** Stable JSON: keys sorted, so equal specs hash equally whatever order they were built in. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function specHash(spec: TrainingSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
+
+export { canonicalJson };
