@@ -26,7 +26,7 @@ import {
   TransformResultDto,
   UploadDatasetVersionQueryDto,
 } from './dataset.dto.js';
-import { readDatasetBatches } from './parsing/dataset-reader.js';
+import { readAllRecords, readDatasetBatches, STORED_FILE_LIMITS } from './parsing/dataset-reader.js';
 import { redactPersonalData } from './privacy/personal-data.js';
 import { applyTransforms } from './transforms/transform-engine.js';
 import type { CreateTransformDto } from './transforms/transform-spec.js';
@@ -372,15 +372,11 @@ export class DatasetsService {
         [{ reason: 'version too large to transform', limit: MAX_TRANSFORM_BYTES }],
       );
     }
-    const rows: DatasetRecord[] = [];
-    const reader = await this.readStoredRows(version, artifactKey);
-    for await (const batch of reader) {
-      for (const item of batch) {
-        if (item.kind === 'row') {
-          rows.push(item.row.record);
-        }
-      }
-    }
+    const rows = await readAllRecords(await this.store.get(artifactKey), {
+      format: version.format,
+      compression: version.compression,
+      ...STORED_FILE_LIMITS,
+    });
     const steps = request.steps as unknown as TransformStep[];
     let result: TransformResult;
     try {
@@ -515,4 +511,3 @@ function* jsonlChunks(rows: DatasetRecord[]): Generator<Uint8Array> {
 }
 
 /** Stored files passed the upload limits; reading them back allows generous bounds in case those changed. */
-const STORED_FILE_LIMITS = { maxLineBytes: 64 * 1024 * 1024, maxInflatedBytes: Number.MAX_SAFE_INTEGER };

@@ -14,6 +14,7 @@
  * source, without its final line ending and without a byte order mark.
  */
 import { Readable, pipeline } from 'node:stream';
+import type { DatasetRecord } from '../dataset-types.js';
 import { createGunzip } from 'node:zlib';
 import { CsvParser } from './csv-parser.js';
 import { DatasetReadError } from './dataset-read-error.js';
@@ -98,6 +99,25 @@ export async function* readDatasetBatches(
   const read = new DatasetRead(source, options);
   yield* read.batches();
   return read.summary();
+}
+
+/**
+ * Limits for reading files the service stored itself: they passed the upload limits already, which
+ * an operator may have raised, so reading them back must not refuse what was accepted.
+ */
+export const STORED_FILE_LIMITS = { maxLineBytes: 64 * 1024 * 1024, maxInflatedBytes: Number.MAX_SAFE_INTEGER };
+
+/** Every record of a dataset in order, for work that needs them all at once; unreadable rows are skipped. */
+export async function readAllRecords(source: DatasetSource, options: ReadOptions): Promise<DatasetRecord[]> {
+  const records: DatasetRecord[] = [];
+  for await (const batch of readDatasetBatches(source, options)) {
+    for (const item of batch) {
+      if (item.kind === 'row') {
+        records.push(item.row.record);
+      }
+    }
+  }
+  return records;
 }
 
 /** Like `readDatasetBatches`, one item at a time (slower per row: prefer the batches in hot paths). */
