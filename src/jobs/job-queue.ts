@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
 import type { JobControl, JobError, JobStatus } from './job.entity.js';
 
@@ -108,7 +108,10 @@ export class JobQueue {
     ]);
   }
 
-  /** Ends a run: the status it ends in, under the lease. False when the lease was lost. */
+  /**
+   * Ends a run: the status it ends in, under the lease, with the last progress the worker reported.
+   * False when the lease was lost. Pass `manager` to make it part of a transaction.
+   */
   async finish(
     jobId: string,
     owner: string,
@@ -117,12 +120,13 @@ export class JobQueue {
       | { status: 'failed'; error: JobError }
       | { status: 'cancelled' | 'paused'; step: number }
       | { status: 'queued'; error?: JobError },
+    options: { progress?: { step: number; totalSteps: number }; manager?: EntityManager } = {},
   ): Promise<boolean> {
     const terminal = ['succeeded', 'failed', 'cancelled'].includes(outcome.status);
-    const [rows] = await this.dataSource.query<[Array<{ id: string }>, number]>(
+    const [rows] = await (options.manager ?? this.dataSource).query<[Array<{ id: string }>, number]>(
       `UPDATE jobs SET status = $3, lease_owner = NULL, lease_expires_at = NULL, control = NULL,
               error = $4::jsonb, result_model_version_id = coalesce($5, result_model_version_id),
-              current_step = coalesce($6, current_step),
+              current_step = coalesce($6, $8, current_step), total_steps = coalesce($9, total_steps),
               finished_at = CASE WHEN $7 THEN now() ELSE NULL END, updated_at = now()
         WHERE id = $1 AND lease_owner = $2 AND status = 'running'
         RETURNING id`,
@@ -134,6 +138,8 @@ export class JobQueue {
         outcome.status === 'succeeded' ? outcome.resultModelVersionId : null,
         'step' in outcome ? outcome.step : null,
         terminal,
+        options.progress?.step ?? null,
+        options.progress?.totalSteps ?? null,
       ],
     );
     return rows.length > 0;

@@ -492,12 +492,10 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     if (execution.lost) {
       return;
     }
-    if (execution.progress) {
-      await this.queue.heartbeat(job.id, this.replicaId, execution.progress);
-    }
+    const progress = { progress: execution.progress };
     switch (outcome.status) {
       case 'succeeded': {
-        const modelVersionId = await this.publish(job, outcome, execution.progress?.totalSteps ?? null);
+        const modelVersionId = await this.publish(job, outcome, execution.progress);
         if (modelVersionId) {
           await this.events.record(job.id, {
             level: 'info',
@@ -510,10 +508,12 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       }
       case 'failed':
         if (
-          await this.queue.finish(job.id, this.replicaId, {
-            status: 'failed',
-            error: { code: outcome.code, message: outcome.message, step: outcome.step },
-          })
+          await this.queue.finish(
+            job.id,
+            this.replicaId,
+            { status: 'failed', error: { code: outcome.code, message: outcome.message, step: outcome.step } },
+            progress,
+          )
         ) {
           await this.events.record(job.id, {
             level: 'error',
@@ -524,7 +524,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         }
         return;
       case 'cancelled':
-        if (await this.queue.finish(job.id, this.replicaId, { status: 'cancelled', step: outcome.step })) {
+        if (await this.queue.finish(job.id, this.replicaId, { status: 'cancelled', step: outcome.step }, progress)) {
           await this.events.record(job.id, {
             level: 'info',
             kind: 'cancelled',
@@ -539,6 +539,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
             job.id,
             this.replicaId,
             requeue ? { status: 'queued' } : { status: 'paused', step: outcome.step },
+            progress,
           )
         ) {
           await this.events.record(job.id, {
@@ -563,7 +564,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   private async publish(
     job: JobEntity,
     outcome: Extract<TrainingOutcome, { status: 'succeeded' }>,
-    totalSteps: number | null,
+    progress: Execution['progress'],
   ): Promise<string | null> {
     const { result } = outcome;
     const staging = `projects/${job.projectId}/models/by-job/${job.id}/`;
@@ -637,14 +638,13 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
             : []),
           { fromType: 'job', fromId: job.id, toType: 'model_version', toId: entity.id, relation: 'produced' },
         ]);
-        const [rows] = await manager.query<[unknown[], number]>(
-          `UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, control = NULL,
-                  result_model_version_id = $3, current_step = $4, total_steps = coalesce($5, total_steps),
-                  finished_at = now(), updated_at = now()
-            WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
-          [job.id, this.replicaId, entity.id, trainedSteps, totalSteps],
+        const finished = await this.queue.finish(
+          job.id,
+          this.replicaId,
+          { status: 'succeeded', resultModelVersionId: entity.id, step: trainedSteps },
+          { progress, manager },
         );
-        if (rows.length === 0) {
+        if (!finished) {
           throw new Error('lease lost before the result was recorded');
         }
         return entity.id;

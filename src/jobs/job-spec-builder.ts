@@ -94,7 +94,7 @@ export function resolveHyperparameters(
   defaults?: HyperParameters,
 ): HyperParameters {
   const input = request ?? {};
-  const learningRate = input.learningRate ?? defaults?.learningRate ?? (head === 'causal-lm' ? 1e-3 : 1e-3);
+  const learningRate = input.learningRate ?? defaults?.learningRate ?? 1e-3;
   if (learningRate !== 'auto' && !(typeof learningRate === 'number' && learningRate > 0 && learningRate <= 10)) {
     problems.push({ field: 'hyperparameters.learningRate', reason: 'must be a number in (0, 10] or "auto"' });
   }
@@ -216,15 +216,6 @@ export function buildTrainingSpec(inputs: SpecInputs): TrainingSpec {
   }
   if (family === 'mlp' && head === 'causal-lm') {
     problems.push({ field: 'head', reason: 'the mlp family trains classification and regression heads only' });
-  }
-  if (
-    family === 'gpt2' &&
-    schema.inputFields.length > 1 &&
-    datasetTask !== 'chat' &&
-    !request.baseModel &&
-    request.model?.family === 'gpt2'
-  ) {
-    // Several input fields are joined with newlines: allowed, nothing to report.
   }
 
   const method: TrainingMethod = (() => {

@@ -21,8 +21,8 @@ import {
 import { gpt2ParameterSpecs, trainableParameterNames, type Gpt2Config, type Gpt2Head } from '../trainer/models/gpt2.js';
 import { parameterCount } from '../trainer/models/parameters.js';
 import { optimizerStateSlots } from '../trainer/training/optimizers.js';
+import { canonicalJson } from '../platform/canonical-json.js';
 import {
-  canonicalJson,
   specHash,
   type DatasetRef,
   type Gpt2ModelConfig,

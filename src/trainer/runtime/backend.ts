@@ -4,10 +4,8 @@
  * SIMD, then plain JavaScript. The two native packages are optional dependencies: their install
  * downloads libtensorflow, and where that fails npm leaves them out, so loading them may fail.
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { useWasmBackend } from '../models/wasm-kernels.js';
 import type { BackendName, BackendSetting } from './protocol.js';
 
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -35,17 +33,9 @@ async function tryBackend(backend: BackendName): Promise<string[]> {
       }
       return backend === 'tensorflow-gpu' ? ['gpu:0'] : ['cpu:0'];
     }
-    case 'wasm': {
-      const require = createRequire(import.meta.url);
-      const directory = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-      setWasmPaths(`${directory}/dist/`);
-      if (!(await tf.setBackend('wasm'))) {
-        throw new Error('the wasm backend did not initialise');
-      }
-      const { registerMissingWasmKernels } = await import('../models/wasm-kernels.js');
-      registerMissingWasmKernels();
+    case 'wasm':
+      await useWasmBackend();
       return [`wasm:simd=${String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))}`];
-    }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) {
         throw new Error('the cpu backend did not initialise');

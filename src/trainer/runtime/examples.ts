@@ -53,7 +53,7 @@ export function fieldText(record: DatasetRecord, fields: string[]): string {
   return fields
     .map((field) => record[field])
     .filter((value) => value !== undefined && value !== null)
-    .map((value) => (typeof value === 'string' ? value : JSON.stringify(value)))
+    .map(scalarText)
     .join('\n');
 }
 

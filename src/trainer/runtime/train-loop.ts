@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetRecord } from '../../datasets/dataset-types.js';
-import { readDatasetBatches } from '../../datasets/parsing/dataset-reader.js';
+import { readAllRecords, STORED_FILE_LIMITS } from '../../datasets/parsing/dataset-reader.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../formats/safetensors.js';
 import {
   gpt2HeadOutput,
@@ -122,26 +122,12 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-async function readRows(
-  bytes: Uint8Array,
-  format: 'jsonl' | 'csv',
-  compression: 'gzip' | 'none',
-): Promise<DatasetRecord[]> {
-  const rows: DatasetRecord[] = [];
-  for await (const batch of readDatasetBatches(
-    Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]),
-    {
-      format,
-      compression,
-    },
-  )) {
-    for (const item of batch) {
-      if (item.kind === 'row') {
-        rows.push(item.row.record);
-      }
-    }
-  }
-  return rows;
+function readRows(bytes: Uint8Array, format: 'jsonl' | 'csv', compression: 'gzip' | 'none'): Promise<DatasetRecord[]> {
+  return readAllRecords(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), {
+    format,
+    compression,
+    ...STORED_FILE_LIMITS,
+  });
 }
 
 function toNamedTensors(exported: Map<string, { shape: number[]; data: Float32Array }>): Map<string, NamedTensor> {
@@ -221,11 +207,13 @@ export class TrainingRun {
   }
 
   private step = 0;
+  private stepsPerEpoch = 1;
 
   private async execute(): Promise<TrainingOutcome> {
     await this.prepareData();
     this.buildModel();
     const { stepsPerEpoch, totalSteps } = this.plan();
+    this.stepsPerEpoch = stepsPerEpoch;
     this.createOptimizer();
     if (this.start.resume) {
       this.restore(this.start.resume.latest, this.start.resume.best);
@@ -269,10 +257,7 @@ export class TrainingRun {
     while (this.step < totalSteps && !stopEarly) {
       this.checkControl();
       if (this.io.control() === CONTROL_PAUSE) {
-        await this.saveCheckpoint('pause', this.step / stepsPerEpoch, false, null, 0, trainLoss, {
-          epoch: Math.floor(this.step / stepsPerEpoch),
-          batchInEpoch: this.step % stepsPerEpoch,
-        });
+        await this.saveCheckpoint('pause', false, null, trainLoss);
         return { status: 'paused', step: this.step };
       }
       const epoch = Math.floor(this.step / stepsPerEpoch);
@@ -345,12 +330,9 @@ export class TrainingRun {
       if (intervalCheckpoint || epochEnd || (isBest && this.hp.keepBestCheckpoint)) {
         await this.saveCheckpoint(
           intervalCheckpoint ? 'interval' : epochEnd ? 'epoch_end' : 'best',
-          epochProgress,
           isBest,
           evaluated ? this.lastValidation : null,
-          learningRate,
           trainLoss,
-          { epoch: Math.floor(this.step / stepsPerEpoch), batchInEpoch: this.step % stepsPerEpoch },
         );
       }
       // Let messages (acks) through; the control flag is shared memory and needs no turn.
@@ -579,7 +561,7 @@ export class TrainingRun {
         for (let i = 0; i < size; i += 1) {
           longest = Math.max(longest, set.lengths![indices[i]]);
         }
-        const width = this.spec.head === 'causal-lm' ? longest : longest;
+        const width = longest;
         const ids = new Int32Array(size * width);
         const lengths = new Int32Array(size);
         const mask = set.lossMask ? new Float32Array(size * width) : null;
@@ -966,13 +948,12 @@ export class TrainingRun {
 
   private async saveCheckpoint(
     reason: WorkerCheckpoint['reason'],
-    epoch: number,
     isBest: boolean,
     metrics: Record<string, number> | null,
-    learningRate: number,
     trainLoss: number | null,
-    cursor: { epoch: number; batchInEpoch: number },
   ): Promise<void> {
+    const epoch = this.step / this.stepsPerEpoch;
+    const cursor = { epoch: Math.floor(epoch), batchInEpoch: this.step % this.stepsPerEpoch };
     const state = this.optimizer!.getState();
     const optimizerTensors = new Map<string, NamedTensor>();
     for (const [name, tensor] of state.tensors) {
@@ -1006,7 +987,6 @@ export class TrainingRun {
     if (this.tokenizer && !this.start.baseModel) {
       files.push({ name: 'tokenizer.json', bytes: json(this.tokenizer.toJSON()) });
     }
-    void learningRate;
     await this.io.checkpoint({ step: this.step, epoch, reason, isBest, metrics, files });
     this.lastGoodCheckpointStep = this.step;
   }

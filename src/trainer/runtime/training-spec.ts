@@ -95,5 +95,3 @@ export interface TrainingSpec {
 export function specHash(spec: TrainingSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
-
-export { canonicalJson };
