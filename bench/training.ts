@@ -12,13 +12,11 @@
  * - responsiveness: p99 latency of GET /api/v1/jobs/{id} from 50 concurrent clients while every
  *   trainer slot trains.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { generateApiKeySecret } from '../src/auth/api-key-secret.js';
 import { gpt2TrainingFlopsPerToken } from '../src/trainer/models/estimates.js';
 import { gpt2Hidden, gpt2LmLogits, gpt2ParameterSpecs, type Gpt2Config } from '../src/trainer/models/gpt2.js';
 import { initializeParameters } from '../src/trainer/models/parameters.js';
@@ -27,9 +25,9 @@ import type { BackendSetting } from '../src/trainer/runtime/protocol.js';
 import { causalLmLoss } from '../src/trainer/training/losses.js';
 import { createOptimizer } from '../src/trainer/training/optimizers.js';
 import { freePort } from '../scripts/lib/free-port.js';
+import { Service } from './support/service.js';
 
 /** dist/, where this file runs from. */
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BATCH = 8;
 const SEQUENCE = 128;
 const VOCAB = 512;
@@ -107,67 +105,6 @@ function bareLoop(config: Gpt2Config, steps: number): { examplesPerSecond: numbe
     examplesPerSecond,
     flopsPerSecond: examplesPerSecond * SEQUENCE * gpt2TrainingFlopsPerToken(config, SEQUENCE, { type: 'causal-lm' }),
   };
-}
-
-class Service {
-  private child: ChildProcess | undefined;
-  baseUrl = '';
-  readonly key = generateApiKeySecret();
-
-  async start(dataDir: string, backend: string): Promise<void> {
-    const port = await freePort();
-    this.baseUrl = `http://127.0.0.1:${port}`;
-    this.child = spawn(process.execPath, [path.join(root, 'src/main.js')], {
-      env: {
-        PATH: process.env.PATH,
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        TUNEFORGE_BOOTSTRAP_KEY: this.key,
-        TRAINER_BACKEND: backend,
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        RATE_LIMIT_BURST: '1000000',
-        ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    for (;;) {
-      if (this.child.exitCode !== null) {
-        throw new Error(`the service exited with status ${this.child.exitCode} while starting`);
-      }
-      try {
-        const status = await this.call<{ backend: string | null }>('GET', '/api/v1/trainer');
-        if (status.backend) {
-          return;
-        }
-      } catch {
-        // starting
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-
-  async call<T>(method: string, route: string, body?: unknown, type = 'application/json'): Promise<T> {
-    const response = await fetch(`${this.baseUrl}${route}`, {
-      method,
-      headers: { Authorization: `Bearer ${this.key}`, ...(body !== undefined ? { 'Content-Type': type } : {}) },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (response.status >= 400) {
-      throw new Error(`${method} ${route}: ${response.status} ${text}`);
-    }
-    return JSON.parse(text) as T;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
-      const exited = new Promise((resolve) => this.child!.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
-  }
 }
 
 function corpus(rows: number): string {
