@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
 import { PageOf } from '../platform/http/pagination.js';
 import type { ModelVersionEntity } from './model-version.entity.js';
 import type { RegisteredModelEntity } from './registered-model.entity.js';
@@ -102,3 +103,18 @@ export class ModelVersionDto {
 }
 
 export class ModelVersionListDto extends PageOf(ModelVersionDto, 'Versions, newest first.') {}
+
+export const BUNDLE_FORMATS = ['tar', 'zip'] as const;
+
+export class DownloadModelVersionQueryDto {
+  @ApiProperty({
+    description: 'Archive format of the bundle.',
+    enum: BUNDLE_FORMATS,
+    required: false,
+    default: 'tar',
+    example: 'tar',
+  })
+  @IsOptional()
+  @IsIn(BUNDLE_FORMATS)
+  format?: (typeof BUNDLE_FORMATS)[number];
+}

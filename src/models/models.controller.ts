@@ -1,11 +1,25 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Readable } from 'node:stream';
+import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../platform/errors/error.dto.js';
 import { PageQueryDto } from '../platform/http/pagination.js';
 import { positiveIntParam } from '../platform/http/params.js';
-import { ModelVersionDto, ModelVersionListDto, RegisteredModelDto, RegisteredModelListDto } from './model.dto.js';
+import {
+  DownloadModelVersionQueryDto,
+  ModelVersionDto,
+  ModelVersionListDto,
+  RegisteredModelDto,
+  RegisteredModelListDto,
+} from './model.dto.js';
 import { ModelsService } from './models.service.js';
 
 @ApiTags('models')
@@ -61,5 +75,31 @@ export class ModelsController {
     @Param('version', positiveIntParam('version')) version: number,
   ): Promise<ModelVersionDto> {
     return this.modelsService.getVersion(principal, modelName, version);
+  }
+
+  @Get(':modelName/versions/:version/download')
+  @Authenticated({ scope: 'models:read' })
+  @ApiOperation({
+    summary: 'Download a model version',
+    description:
+      'The version as one archive (tar by default, or zip). A gpt2 version is a Hugging Face model folder that ' +
+      '`transformers` loads unchanged (config.json, model.safetensors with Hugging Face names, tokenizer.json, ' +
+      'tokenizer_config.json); an mlp version holds its weights and a manifest stating the preprocessing. Both ' +
+      `carry TuneForge's manifest (tuneforge-manifest.json). Streamed: the weights are never held in memory.`,
+  })
+  @ApiProduces('application/x-tar', 'application/zip')
+  @ApiOkResponse({ description: 'The archive.', schema: { type: 'string', format: 'binary' } })
+  @ApiNotFoundResponse({ description: 'No such model or version in this project.', type: ErrorResponseDto })
+  async downloadModelVersion(
+    @CurrentPrincipal() principal: Principal,
+    @Param('modelName') modelName: string,
+    @Param('version', positiveIntParam('version')) version: number,
+    @Query() query: DownloadModelVersionQueryDto,
+  ): Promise<StreamableFile> {
+    const bundle = await this.modelsService.downloadVersion(principal, modelName, version, query.format ?? 'tar');
+    return new StreamableFile(Readable.from(bundle.body), {
+      type: bundle.contentType,
+      disposition: `attachment; filename="${bundle.fileName}"`,
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LineageEdgeEntity } from '../lineage/lineage-edge.entity.js';
+import { ModelBundleExporter } from './model-export.js';
 import { ModelRegistryRepository } from './model-registry.repository.js';
 import { ModelVersionEntity } from './model-version.entity.js';
 import { ModelsController } from './models.controller.js';
@@ -10,7 +11,7 @@ import { RegisteredModelEntity } from './registered-model.entity.js';
 @Module({
   imports: [TypeOrmModule.forFeature([RegisteredModelEntity, ModelVersionEntity, LineageEdgeEntity])],
   controllers: [ModelsController],
-  providers: [ModelsService, ModelRegistryRepository],
+  providers: [ModelsService, ModelRegistryRepository, ModelBundleExporter],
   exports: [ModelsService, ModelRegistryRepository],
 })
 export class ModelsModule {}

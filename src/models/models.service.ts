@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import { DomainError } from '../platform/errors/domain-error.js';
 import { paginate, type PageQueryDto } from '../platform/http/pagination.js';
 import { ModelVersionDto, ModelVersionListDto, RegisteredModelListDto, RegisteredModelDto } from './model.dto.js';
+import { ModelBundleExporter, type BundleFormat, type ModelBundle } from './model-export.js';
 import { ModelVersionEntity } from './model-version.entity.js';
 import { RegisteredModelEntity } from './registered-model.entity.js';
 
@@ -13,6 +14,7 @@ export class ModelsService {
   constructor(
     @InjectRepository(RegisteredModelEntity) private readonly models: Repository<RegisteredModelEntity>,
     @InjectRepository(ModelVersionEntity) private readonly versions: Repository<ModelVersionEntity>,
+    private readonly exporter: ModelBundleExporter,
   ) {}
 
   private async visibleModel(principal: Principal, name: string): Promise<RegisteredModelEntity> {
@@ -48,11 +50,31 @@ export class ModelsService {
   }
 
   async getVersion(principal: Principal, name: string, versionNumber: number): Promise<ModelVersionDto> {
+    const { model, version } = await this.visibleVersion(principal, name, versionNumber);
+    return ModelVersionDto.from(model.name, version);
+  }
+
+  /** The version as a Hugging Face-loadable (gpt2) or self-describing (mlp) folder in a tar or zip stream. */
+  async downloadVersion(
+    principal: Principal,
+    name: string,
+    versionNumber: number,
+    format: BundleFormat,
+  ): Promise<ModelBundle> {
+    const { model, version } = await this.visibleVersion(principal, name, versionNumber);
+    return this.exporter.bundle(model.name, version, format);
+  }
+
+  private async visibleVersion(
+    principal: Principal,
+    name: string,
+    versionNumber: number,
+  ): Promise<{ model: RegisteredModelEntity; version: ModelVersionEntity }> {
     const model = await this.visibleModel(principal, name);
     const version = await this.versions.findOneBy({ modelId: model.id, version: versionNumber });
     if (!version) {
       throw DomainError.notFound(`Version of model ${name}`, String(versionNumber));
     }
-    return ModelVersionDto.from(model.name, version);
+    return { model, version };
   }
 }

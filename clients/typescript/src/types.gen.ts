@@ -2821,6 +2821,55 @@ export type GetModelVersionResponses = {
 
 export type GetModelVersionResponse = GetModelVersionResponses[keyof GetModelVersionResponses];
 
+export type DownloadModelVersionData = {
+    body?: never;
+    path: {
+        modelName: string;
+        version: number;
+    };
+    query?: {
+        /**
+         * Archive format of the bundle.
+         */
+        format?: 'tar' | 'zip';
+    };
+    url: '/api/v1/models/{modelName}/versions/{version}/download';
+};
+
+export type DownloadModelVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type DownloadModelVersionError = DownloadModelVersionErrors[keyof DownloadModelVersionErrors];
+
+export type DownloadModelVersionResponses = {
+    /**
+     * The archive.
+     */
+    200: Blob | File;
+};
+
+export type DownloadModelVersionResponse = DownloadModelVersionResponses[keyof DownloadModelVersionResponses];
+
 export type ListJobsData = {
     body?: never;
     path?: never;

@@ -119,8 +119,12 @@ function shapeText(shape: number[]): string {
     : `[${shape.join(', ')}]`;
 }
 
-/** Parses and validates the header; the offsets are checked against the file's actual length. */
-export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
+/**
+ * Parses and validates the header; the offsets are checked against the file's actual length.
+ * `bytes` may be just the start of the file (at least the header) when `fileLength` says how long
+ * the whole file is, so a large file can be checked before its tensors are read.
+ */
+export function readSafetensorsHeader(bytes: Uint8Array, fileLength = bytes.length): SafetensorsHeader {
   if (bytes.length < 8) {
     throw new SafetensorsError(`file too short: ${bytes.length} bytes, the header length alone takes 8`);
   }
@@ -132,8 +136,11 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   }
   const headerLength = low;
   const dataStart = 8 + headerLength;
+  if (dataStart > fileLength) {
+    throw new SafetensorsError(`header length ${headerLength} runs past the end of the ${fileLength}-byte file`);
+  }
   if (dataStart > bytes.length) {
-    throw new SafetensorsError(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
+    throw new SafetensorsError(`only ${bytes.length} bytes were given of a ${headerLength}-byte header`);
   }
   let text: string;
   try {
@@ -154,7 +161,7 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
     throw new SafetensorsError('header is not a JSON object');
   }
 
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileLength - dataStart;
   const tensors: Record<string, SafetensorsTensorInfo> = {};
   const metadata: Record<string, string> = {};
   const spans: { name: string; begin: number; end: number }[] = [];
@@ -424,5 +431,50 @@ export function encodeSafetensors(
     }
     position += data.byteLength;
   }
+  return out;
+}
+
+/** The header length a file's first 8 bytes announce (validated against the same limit as the reader). */
+export function safetensorsHeaderLength(first8: Uint8Array): number {
+  if (first8.length < 8) {
+    throw new SafetensorsError(`file too short: ${first8.length} bytes, the header length alone takes 8`);
+  }
+  const view = new DataView(first8.buffer, first8.byteOffset, 8);
+  const low = view.getUint32(0, true);
+  if (view.getUint32(4, true) !== 0 || low > MAX_HEADER_BYTES) {
+    throw new SafetensorsError(`header length is over the ${MAX_HEADER_BYTES}-byte limit`);
+  }
+  return low;
+}
+
+/**
+ * The first 8 + N bytes of a file whose tensors keep the given offsets (in the given order), with
+ * new names or metadata: renaming tensors rewrites the header only, the data bytes stream as they are.
+ */
+export function encodeSafetensorsHeader(
+  entries: Array<{ name: string; dtype: SafetensorsDtype; shape: number[]; dataOffsets: [number, number] }>,
+  metadata: Record<string, string> = {},
+): Buffer {
+  const parts: string[] = [];
+  const metadataEntries = Object.entries(metadata);
+  if (metadataEntries.length > 0) {
+    parts.push(
+      `"${METADATA_KEY}":{${metadataEntries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',')}}`,
+    );
+  }
+  for (const entry of entries) {
+    if (entry.name === METADATA_KEY || LONE_SURROGATE.test(entry.name)) {
+      throw new SafetensorsError(`${describe(entry.name)}: not a valid tensor name`);
+    }
+    parts.push(
+      `${JSON.stringify(entry.name)}:{"dtype":"${entry.dtype}","shape":${JSON.stringify(entry.shape)},"data_offsets":[${entry.dataOffsets[0]},${entry.dataOffsets[1]}]}`,
+    );
+  }
+  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  const out = Buffer.alloc(8 + headerLength, 0x20);
+  out.writeUInt32LE(headerLength, 0);
+  out.writeUInt32LE(0, 4);
+  json.copy(out, 8);
   return out;
 }
