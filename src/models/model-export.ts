@@ -130,7 +130,11 @@ export class ModelBundleExporter {
 
   private async readRange(key: string, start: number, length: number): Promise<Uint8Array> {
     const reader = new ByteReader(await this.store.get(key, { start, end: start + length - 1 }));
-    return reader.readExactly(length);
+    try {
+      return await reader.readExactly(length);
+    } finally {
+      await reader.close();
+    }
   }
 }
 

@@ -118,3 +118,15 @@ export class DownloadModelVersionQueryDto {
   @IsIn(BUNDLE_FORMATS)
   format?: (typeof BUNDLE_FORMATS)[number];
 }
+
+/** Model names: what jobs accept as `outputModelName`. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** Media types a model import accepts: the archive as the raw body. */
+export const MODEL_ARCHIVE_TYPES = [
+  'application/x-tar',
+  'application/gzip',
+  'application/x-gzip',
+  'application/zip',
+  'application/octet-stream',
+] as const;

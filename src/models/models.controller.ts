@@ -1,8 +1,14 @@
 import { Readable } from 'node:stream';
-import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import {
   ApiBadRequestResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
   ApiNotFoundResponse,
+  ApiPayloadTooLargeResponse,
+  ApiUnsupportedMediaTypeResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
@@ -15,6 +21,7 @@ import { PageQueryDto } from '../platform/http/pagination.js';
 import { positiveIntParam } from '../platform/http/params.js';
 import {
   DownloadModelVersionQueryDto,
+  MODEL_ARCHIVE_TYPES,
   ModelVersionDto,
   ModelVersionListDto,
   RegisteredModelDto,
@@ -59,6 +66,41 @@ export class ModelsController {
     @Query() query: PageQueryDto,
   ): Promise<ModelVersionListDto> {
     return this.modelsService.listVersions(principal, modelName, query);
+  }
+
+  @Post(':modelName/versions')
+  @Authenticated({ scope: 'models:write' })
+  @ApiOperation({
+    summary: 'Import a model version',
+    description:
+      'Imports a model from an archive sent as the raw body: a tar, tar.gz or zip of a Hugging Face GPT-2 folder ' +
+      '(config.json; model.safetensors in F32, F16 or BF16; tokenizer.json, or vocab.json and merges.txt), or a ' +
+      'bundle downloaded from TuneForge. Files may sit at the top of the archive or in one folder. The upload streams ' +
+      'into storage and the weights are converted to float32 tensor by tensor, so models of any size import in ' +
+      'constant memory. Everything is checked before the version is recorded (archive, safetensors header, tensor ' +
+      'names and shapes against config.json, dtypes, offsets, NaN and Inf); a refused import stores nothing. ' +
+      'The model is created on first import.',
+  })
+  @ApiConsumes(...MODEL_ARCHIVE_TYPES)
+  @ApiBody({ description: 'The archive.', schema: { type: 'string', format: 'binary' } })
+  @ApiCreatedResponse({ description: 'The new version.', type: ModelVersionDto })
+  @ApiPayloadTooLargeResponse({ description: 'Larger than MODEL_IMPORT_MAX_BYTES.', type: ErrorResponseDto })
+  @ApiUnsupportedMediaTypeResponse({ description: 'Not an archive media type.', type: ErrorResponseDto })
+  async importModelVersion(
+    @CurrentPrincipal() principal: Principal,
+    @Param('modelName') modelName: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ModelVersionDto> {
+    try {
+      return await this.modelsService.importVersion(principal, modelName, request.headers['content-type'], request);
+    } catch (error) {
+      // The rest of a refused upload is not read: answer, then close rather than drain gigabytes.
+      if (!request.complete) {
+        response.setHeader('Connection', 'close');
+      }
+      throw error;
+    }
   }
 
   @Get(':modelName/versions/:version')

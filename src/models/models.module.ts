@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LineageEdgeEntity } from '../lineage/lineage-edge.entity.js';
 import { ModelBundleExporter } from './model-export.js';
+import { ModelImporter } from './model-import.js';
 import { ModelRegistryRepository } from './model-registry.repository.js';
 import { ModelVersionEntity } from './model-version.entity.js';
 import { ModelsController } from './models.controller.js';
@@ -11,7 +12,7 @@ import { RegisteredModelEntity } from './registered-model.entity.js';
 @Module({
   imports: [TypeOrmModule.forFeature([RegisteredModelEntity, ModelVersionEntity, LineageEdgeEntity])],
   controllers: [ModelsController],
-  providers: [ModelsService, ModelRegistryRepository, ModelBundleExporter],
+  providers: [ModelsService, ModelRegistryRepository, ModelBundleExporter, ModelImporter],
   exports: [ModelsService, ModelRegistryRepository],
 })
 export class ModelsModule {}

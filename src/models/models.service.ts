@@ -1,11 +1,22 @@
-import { Injectable } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
 import { DomainError } from '../platform/errors/domain-error.js';
+import { ErrorCode } from '../platform/errors/error-codes.js';
 import { paginate, type PageQueryDto } from '../platform/http/pagination.js';
-import { ModelVersionDto, ModelVersionListDto, RegisteredModelListDto, RegisteredModelDto } from './model.dto.js';
+import {
+  MODEL_ARCHIVE_TYPES,
+  MODEL_NAME_PATTERN,
+  ModelVersionDto,
+  ModelVersionListDto,
+  RegisteredModelListDto,
+  RegisteredModelDto,
+} from './model.dto.js';
 import { ModelBundleExporter, type BundleFormat, type ModelBundle } from './model-export.js';
+import { ModelImporter } from './model-import.js';
 import { ModelVersionEntity } from './model-version.entity.js';
 import { RegisteredModelEntity } from './registered-model.entity.js';
 
@@ -15,7 +26,35 @@ export class ModelsService {
     @InjectRepository(RegisteredModelEntity) private readonly models: Repository<RegisteredModelEntity>,
     @InjectRepository(ModelVersionEntity) private readonly versions: Repository<ModelVersionEntity>,
     private readonly exporter: ModelBundleExporter,
+    private readonly importer: ModelImporter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** A new version from an uploaded archive (Hugging Face GPT-2 folder or a TuneForge bundle). */
+  async importVersion(
+    principal: Principal,
+    name: string,
+    contentType: string | undefined,
+    body: Readable,
+  ): Promise<ModelVersionDto> {
+    if (!MODEL_NAME_PATTERN.test(name)) {
+      throw DomainError.validation('modelName must be 1-100 letters, digits, dots, underscores or hyphens', [
+        { field: 'modelName', reason: 'not a model name' },
+      ]);
+    }
+    const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    if (!(MODEL_ARCHIVE_TYPES as readonly string[]).includes(mediaType)) {
+      throw new DomainError(
+        ErrorCode.UnsupportedMediaType,
+        `A model import is a tar, tar.gz or zip archive sent as ${MODEL_ARCHIVE_TYPES.join(', ')}`,
+        [{ field: 'Content-Type', reason: `${mediaType || 'none'} is not accepted` }],
+      );
+    }
+    const version = await this.importer.importVersion(principal, name, body, {
+      maxBytes: this.config.models.maxImportBytes,
+    });
+    return ModelVersionDto.from(name, version);
+  }
 
   private async visibleModel(principal: Principal, name: string): Promise<RegisteredModelEntity> {
     const model = await this.models.findOneBy({ projectId: principal.projectId, name });

@@ -2780,6 +2780,56 @@ export type ListModelVersionsResponses = {
 
 export type ListModelVersionsResponse = ListModelVersionsResponses[keyof ListModelVersionsResponses];
 
+export type ImportModelVersionData = {
+    /**
+     * The archive.
+     */
+    body: Blob | File;
+    path: {
+        modelName: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}/versions';
+};
+
+export type ImportModelVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Larger than MODEL_IMPORT_MAX_BYTES.
+     */
+    413: ErrorResponseDto;
+    /**
+     * Not an archive media type.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type ImportModelVersionError = ImportModelVersionErrors[keyof ImportModelVersionErrors];
+
+export type ImportModelVersionResponses = {
+    /**
+     * The new version.
+     */
+    201: ModelVersionDto;
+};
+
+export type ImportModelVersionResponse = ImportModelVersionResponses[keyof ImportModelVersionResponses];
+
 export type GetModelVersionData = {
     body?: never;
     path: {

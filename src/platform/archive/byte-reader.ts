@@ -71,6 +71,13 @@ export class ByteReader {
     }
   }
 
+  /** Stops the source (a Readable's iterator destroys it): for readers that stop before the end. */
+  async close(): Promise<void> {
+    this.ended = true;
+    this.pending = new Uint8Array(0);
+    await this.iterator.return?.();
+  }
+
   async skip(length: number): Promise<void> {
     for await (const chunk of this.stream(length)) {
       void chunk;

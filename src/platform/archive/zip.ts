@@ -187,7 +187,11 @@ async function readRange(source: RandomAccessSource, start: number, length: numb
     throw new ArchiveError('zip: a record points outside the file');
   }
   const reader = new ByteReader(await source.read(start, start + length - 1));
-  return Buffer.from(await reader.readExactly(length));
+  try {
+    return Buffer.from(await reader.readExactly(length));
+  } finally {
+    await reader.close();
+  }
 }
 
 /** Largest central directory read at once: a model bundle has a handful of entries. */

@@ -184,6 +184,10 @@ export class EnvironmentVariables {
   DATASET_MAX_UPLOAD_BYTES?: string;
 
   @IsOptional()
+  @Matches(SIZE_PATTERN, { message: 'MODEL_IMPORT_MAX_BYTES must be a size such as 20gb, 500mb or 1048576' })
+  MODEL_IMPORT_MAX_BYTES?: string;
+
+  @IsOptional()
   @IsString()
   @Matches(SIZE_PATTERN, { message: 'DATASET_MAX_INFLATED_BYTES must be a size such as 40gb or 1048576' })
   DATASET_MAX_INFLATED_BYTES?: string;
@@ -251,6 +255,10 @@ export interface AppConfig {
   publicUrl?: string;
   migrateOnStart: boolean;
   databasePoolSize: number;
+  models: {
+    /** Largest model import upload (the archive as sent). */
+    maxImportBytes: number;
+  };
   datasets: {
     /** Largest upload, in bytes as sent (compressed). */
     maxUploadBytes: number;
@@ -329,6 +337,9 @@ export function loadConfig(
     publicUrl: env.PUBLIC_URL,
     migrateOnStart: env.DB_MIGRATE_ON_START ?? true,
     databasePoolSize: env.DB_POOL_SIZE ?? 10,
+    models: {
+      maxImportBytes: parseSize(env.MODEL_IMPORT_MAX_BYTES ?? '20gb'),
+    },
     datasets: {
       maxUploadBytes: parseSize(env.DATASET_MAX_UPLOAD_BYTES ?? '10gb'),
       maxInflatedBytes: parseSize(env.DATASET_MAX_INFLATED_BYTES ?? '40gb'),
