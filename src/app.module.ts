@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LineageModule } from './lineage/lineage.module.js';
 import { ModelsModule } from './models/models.module.js';
 import { Clock } from './platform/clock.js';
 import { APP_CONFIG, type AppConfig } from './platform/config/config.js';
@@ -50,6 +51,7 @@ export class AppModule {
         DatasetsModule,
         ModelsModule,
         JobsModule,
+        LineageModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],
     };

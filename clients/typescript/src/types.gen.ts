@@ -1686,6 +1686,81 @@ export type TrainerStatusDto = {
     queueDepth: number;
 };
 
+export type LineageNodeDto = {
+    /**
+     * Entity type.
+     */
+    type: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation';
+    /**
+     * Entity id.
+     */
+    id: string;
+    /**
+     * A readable name: dataset and version, model and version, job name.
+     */
+    label: string;
+    /**
+     * State where the entity has one (a deleted dataset version stays in the graph as a tombstone).
+     */
+    state: string | null;
+    /**
+     * Edges from the entity asked about (0 for itself).
+     */
+    distance: number;
+    /**
+     * Fields that locate the entity: datasetId and version, modelName and version, jobId, step.
+     */
+    attributes: {
+        [key: string]: unknown;
+    };
+};
+
+export type LineageEdgeDto = {
+    /**
+     * Type of the entity the edge starts at.
+     */
+    fromType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation';
+    /**
+     * Id of the entity the edge starts at.
+     */
+    fromId: string;
+    /**
+     * Type of the entity the edge ends at.
+     */
+    toType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation';
+    /**
+     * Id of the entity the edge ends at.
+     */
+    toId: string;
+    /**
+     * trained_on, validated_on (data -> job), fine_tuned_from (base model -> job), produced (job -> model version or checkpoint), derived_from (parent -> transformed dataset version).
+     */
+    relation: 'trained_on' | 'validated_on' | 'fine_tuned_from' | 'produced' | 'derived_from';
+};
+
+export type LineageGraphDto = {
+    /**
+     * The entity asked about.
+     */
+    root: LineageNodeDto;
+    /**
+     * Direction walked.
+     */
+    direction: 'upstream' | 'downstream' | 'both';
+    /**
+     * Depth walked.
+     */
+    depth: number;
+    /**
+     * Every entity reached, the root first, then by distance.
+     */
+    nodes: Array<LineageNodeDto>;
+    /**
+     * Edges between the entities reached.
+     */
+    edges: Array<LineageEdgeDto>;
+};
+
 export type GetLivenessData = {
     body?: never;
     path?: never;
@@ -3358,3 +3433,52 @@ export type GetTrainerStatusResponses = {
 };
 
 export type GetTrainerStatusResponse = GetTrainerStatusResponses[keyof GetTrainerStatusResponses];
+
+export type GetLineageData = {
+    body?: never;
+    path: {
+        /**
+         * Type of the entity.
+         */
+        entityType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation';
+        entityId: string;
+    };
+    query?: {
+        /**
+         * upstream: what this was made from (data, base models, parents); downstream: what was made from it; both.
+         */
+        direction?: 'upstream' | 'downstream' | 'both';
+        /**
+         * How many edges away from the entity to go.
+         */
+        depth?: number;
+    };
+    url: '/api/v1/lineage/{entityType}/{entityId}';
+};
+
+export type GetLineageErrors = {
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such entity in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit reached; see Retry-After.
+     */
+    429: ErrorResponseDto;
+};
+
+export type GetLineageError = GetLineageErrors[keyof GetLineageErrors];
+
+export type GetLineageResponses = {
+    200: LineageGraphDto;
+};
+
+export type GetLineageResponse = GetLineageResponses[keyof GetLineageResponses];
