@@ -33,7 +33,7 @@ import {
 } from './dataset.dto.js';
 import { CreateTransformDto } from './transforms/transform-spec.js';
 import { DatasetsService } from './datasets.service.js';
-import { RAW_UPLOAD_TYPES, uploadSource } from './upload-source.js';
+import { closeAfterAnswer, RAW_UPLOAD_TYPES, uploadSource } from './upload-source.js';
 
 @ApiTags('datasets')
 @ApiBadRequestResponse({ description: 'The request is invalid.', type: ErrorResponseDto })
@@ -112,7 +112,7 @@ export class DatasetsController {
     } catch (error) {
       // The rest of a refused upload is not read: answer, then close rather than drain gigabytes.
       if (!request.complete) {
-        response.setHeader('Connection', 'close');
+        closeAfterAnswer(request, response);
       }
       throw error;
     }
