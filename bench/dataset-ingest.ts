@@ -15,6 +15,8 @@ import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readlineJsonRows } from './baseline.js';
 import { DatasetIngestor } from '../src/datasets/dataset-ingestor.js';
+import { DatasetMetrics } from '../src/datasets/dataset-metrics.js';
+import { MetricsService } from '../src/platform/metrics/metrics.service.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { FolderArtifactStore } from '../src/platform/storage/folder-artifact-store.js';
 
@@ -109,7 +111,11 @@ async function pipeline(file: string, storeDir: string) {
     DATASET_MAX_UPLOAD_BYTES: '64gb',
     DATASET_MAX_INFLATED_BYTES: '64gb',
   });
-  const ingestor = new DatasetIngestor(new FolderArtifactStore(path.join(storeDir, 'artifacts')), config);
+  const ingestor = new DatasetIngestor(
+    new FolderArtifactStore(path.join(storeDir, 'artifacts')),
+    config,
+    new DatasetMetrics(new MetricsService()),
+  );
   const rssBefore = process.memoryUsage().rss;
   const sampler = peakRssSampler();
   // How long a request arriving during the upload would wait for the main thread (the HTTP event loop).

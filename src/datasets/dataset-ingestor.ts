@@ -8,6 +8,7 @@ import { DomainError } from '../platform/errors/domain-error.js';
 import { assertUnreachable, ErrorCode } from '../platform/errors/error-codes.js';
 import { ArtifactStore, type StoredArtifact } from '../platform/storage/artifact-store.js';
 import { ArtifactStoreError, ArtifactTooLargeError } from '../platform/storage/artifact-errors.js';
+import { DatasetMetrics } from './dataset-metrics.js';
 import type { DatasetFormat, DatasetSchema, DatasetTask, RowError } from './dataset-types.js';
 import { DatasetReadError, type DatasetReadErrorCode, type ReadSummary } from './parsing/dataset-reader.js';
 import type { FromWorker, ProfilingJob, ProfilingOutcome, ToWorker } from './profiling-protocol.js';
@@ -23,8 +24,12 @@ export interface IngestOptions {
   task: DatasetTask;
   schema: DatasetSchema;
   format?: DatasetFormat;
+  /** The size the sender announced (Content-Length): beyond the limit, refused before any byte is read. */
+  declaredBytes?: number;
   thresholds?: Record<string, unknown>;
   reference?: ReferenceProfile;
+  /** Refuse (400 empty_file, nothing kept) a file without a single data row. */
+  refuseEmpty?: boolean;
   /** Where to put the upload while it streams; moved to its content address when complete. */
   stagingPrefix: string;
 }
@@ -48,16 +53,63 @@ export interface IngestResult {
 @Injectable()
 export class DatasetIngestor {
   private readonly logger = new Logger(DatasetIngestor.name);
+  private uploads = 0;
+  private workers = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: DatasetMetrics,
   ) {}
 
+  /** Uploads being ingested and profiling workers alive in this process. */
+  activity(): { uploads: number; workers: number } {
+    return { uploads: this.uploads, workers: this.workers };
+  }
+
+  /** Resolves once no upload is being ingested and every profiling worker has exited. */
+  whenIdle(): Promise<void> {
+    if (this.uploads === 0 && this.workers === 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   async ingest(source: Readable | AsyncIterable<Uint8Array>, options: IngestOptions): Promise<IngestResult> {
+    this.uploads += 1;
+    try {
+      return await this.ingestOnce(source, options);
+    } finally {
+      this.uploads -= 1;
+      this.notifyIfIdle();
+    }
+  }
+
+  private notifyIfIdle(): void {
+    if (this.uploads === 0 && this.workers === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) {
+        resolve();
+      }
+    }
+  }
+
+  private async ingestOnce(
+    source: Readable | AsyncIterable<Uint8Array>,
+    options: IngestOptions,
+  ): Promise<IngestResult> {
     const limits = this.config.datasets;
+    if (options.declaredBytes !== undefined && options.declaredBytes > limits.maxUploadBytes) {
+      throw this.toDomainError({ source: new ArtifactTooLargeError(limits.maxUploadBytes) });
+    }
     const stagingKey = `${options.stagingPrefix}/${randomUUID()}`;
     const toStore = new PassThrough({ highWaterMark: 1 << 22 });
+    // `fail` may destroy this stream before the store has attached its own listeners (it may still
+    // be opening its file): without a listener that error would be thrown as uncaught. The store's
+    // put reports it anyway.
+    toStore.on('error', () => undefined);
     const profiling = this.startProfiling({
       task: options.task,
       schema: options.schema,
@@ -73,7 +125,7 @@ export class DatasetIngestor {
       const reason = error instanceof Error ? error : new Error('dataset upload failed');
       abort.abort(reason);
       toStore.destroy(reason);
-      profiling.stop();
+      void profiling.stop();
     };
 
     // The source is iterated by hand and never destroyed here: when the file is refused early, the
@@ -88,6 +140,7 @@ export class DatasetIngestor {
         }
         const chunk = next.value;
         received += chunk.length;
+        this.metrics.received(chunk.length);
         if (received > limits.maxUploadBytes) {
           throw new ArtifactTooLargeError(limits.maxUploadBytes);
         }
@@ -115,7 +168,8 @@ export class DatasetIngestor {
     });
 
     const [pumped, stored, parsed] = await Promise.allSettled([pump, put, parse]);
-    profiling.stop();
+    // Settled means settled: the worker thread (and its file descriptors) is gone before this returns.
+    await profiling.stop();
     if (stored.status === 'rejected' || parsed.status === 'rejected' || pumped.status === 'rejected') {
       if (stored.status === 'fulfilled') {
         await this.store.delete(stagingKey).catch(() => undefined);
@@ -125,6 +179,12 @@ export class DatasetIngestor {
         storage: stored.status === 'rejected' ? (stored.reason as unknown) : undefined,
         parser: parsed.status === 'rejected' ? (parsed.reason as unknown) : undefined,
       });
+    }
+    if (options.refuseEmpty && parsed.value.validRows + parsed.value.totalErrors === 0) {
+      await this.store.delete(stagingKey).catch(() => undefined);
+      throw new DomainError(ErrorCode.EmptyFile, 'The file has no data rows; nothing was stored', [
+        { reason: parsed.value.summary.header ? 'only a header row' : 'no rows', bytes: stored.value.size },
+      ]);
     }
     return { stored: stored.value, ...parsed.value };
   }
@@ -136,10 +196,18 @@ export class DatasetIngestor {
   private startProfiling(job: ProfilingJob): {
     write: (chunk: Uint8Array) => Promise<void>;
     end: () => void;
-    stop: () => void;
+    stop: () => Promise<void>;
     outcome: Promise<ProfilingOutcome>;
   } {
     const worker = new Worker(new URL('./profiling-worker.js', import.meta.url), { workerData: job });
+    this.workers += 1;
+    const exited = new Promise<void>((resolve) => {
+      worker.once('exit', () => {
+        this.workers -= 1;
+        this.notifyIfIdle();
+        resolve();
+      });
+    });
     let inFlight = 0;
     let released: (() => void) | undefined;
     let settled = false;
@@ -194,8 +262,9 @@ export class DatasetIngestor {
         }
       },
       end: () => worker.postMessage({ type: 'end' } satisfies ToWorker),
-      stop: () => {
-        void worker.terminate();
+      stop: async () => {
+        await worker.terminate().catch(() => undefined);
+        await exited;
       },
       outcome,
     };

@@ -33,7 +33,7 @@ import {
 } from './dataset.dto.js';
 import { CreateTransformDto } from './transforms/transform-spec.js';
 import { DatasetsService } from './datasets.service.js';
-import { RAW_UPLOAD_TYPES, uploadSource } from './upload-source.js';
+import { closeAfterAnswer, RAW_UPLOAD_TYPES, uploadSource } from './upload-source.js';
 
 @ApiTags('datasets')
 @ApiBadRequestResponse({ description: 'The request is invalid.', type: ErrorResponseDto })
@@ -81,15 +81,22 @@ export class DatasetsController {
     description:
       'Streams a JSONL or CSV file (optionally gzip-compressed) as the raw body, or as the `file` part of a multipart/form-data form. ' +
       'The file is validated and profiled while it streams; rows with errors make the version `invalid`. ' +
-      'Uploading bytes that are already a version of this dataset returns that version with 200 instead of 201.',
+      'Uploading bytes that are already a version of this dataset returns that version with 200 instead of 201. ' +
+      'A file without a single data row (empty, blank lines, a CSV header alone) is refused with 400 `empty_file`.',
   })
   @ApiConsumes(...RAW_UPLOAD_TYPES)
   @ApiBody({ description: 'The file.', schema: { type: 'string', format: 'binary' } })
   @ApiCreatedResponse({ description: 'A new version.', type: DatasetVersionDto })
   @ApiOkResponse({ description: 'The same bytes were already this version.', type: DatasetVersionDto })
+  @ApiBadRequestResponse({
+    description:
+      '`empty_file`: the file has no data rows; `unreadable_file`: it cannot be read (corrupt gzip, binary, no CSV header), or the upload was cut off; `validation_failed`: a malformed multipart form.',
+    type: ErrorResponseDto,
+  })
   @ApiNotFoundResponse({ description: 'No such dataset in this project.', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({
-    description: 'Larger than DATASET_MAX_UPLOAD_BYTES, or inflates beyond DATASET_MAX_INFLATED_BYTES.',
+    description:
+      'Larger than DATASET_MAX_UPLOAD_BYTES (a raw body whose Content-Length says so is refused before it is read), or inflates beyond DATASET_MAX_INFLATED_BYTES.',
     type: ErrorResponseDto,
   })
   @ApiUnsupportedMediaTypeResponse({ description: 'Not an accepted upload type.', type: ErrorResponseDto })
@@ -112,7 +119,7 @@ export class DatasetsController {
     } catch (error) {
       // The rest of a refused upload is not read: answer, then close rather than drain gigabytes.
       if (!request.complete) {
-        response.setHeader('Connection', 'close');
+        closeAfterAnswer(request, response);
       }
       throw error;
     }

@@ -10,7 +10,10 @@ import { DomainError } from '../platform/errors/domain-error.js';
 import { ErrorCode } from '../platform/errors/error-codes.js';
 import { paginate, type PageQueryDto } from '../platform/http/pagination.js';
 import { ArtifactStore } from '../platform/storage/artifact-store.js';
+import { lockBlob } from './blob-lock.js';
 import { DatasetIngestor, type IngestResult } from './dataset-ingestor.js';
+import { DatasetMetrics } from './dataset-metrics.js';
+import type { UploadBody } from './upload-source.js';
 import { defaultSchema, type DatasetFormat, type DatasetRecord } from './dataset-types.js';
 import { DatasetVersionEntity } from './dataset-version.entity.js';
 import { DatasetEntity } from './dataset.entity.js';
@@ -37,6 +40,10 @@ import { QualityReportEntity } from './quality-report.entity.js';
 /** What an upload or a transform output brings to a new version. */
 export interface NewVersionInput {
   source: Readable | AsyncIterable<Uint8Array>;
+  /** The size the sender announced, if any: more than the limit is refused before reading. */
+  declaredBytes?: number;
+  /** Uploads refuse a file without rows; a transform may legitimately produce an empty output. */
+  refuseEmpty?: boolean;
   format?: DatasetFormat;
   referenceVersion?: number;
   parent?: {
@@ -67,6 +74,7 @@ export class DatasetsService {
     private readonly store: ArtifactStore,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly metrics: DatasetMetrics,
   ) {}
 
   async createDataset(principal: Principal, request: CreateDatasetDto): Promise<DatasetDto> {
@@ -123,12 +131,14 @@ export class DatasetsService {
   async uploadVersion(
     principal: Principal,
     datasetId: string,
-    source: Readable,
+    body: UploadBody,
     query: UploadDatasetVersionQueryDto,
   ): Promise<UploadOutcome> {
     const dataset = await this.visibleDataset(principal, datasetId);
     return this.createVersion(principal, dataset, {
-      source,
+      source: body.stream,
+      declaredBytes: body.declaredBytes,
+      refuseEmpty: true,
       format: query.format,
       referenceVersion: query.referenceVersion,
     });
@@ -142,6 +152,8 @@ export class DatasetsService {
       task: dataset.task,
       schema: dataset.schema,
       format: input.format,
+      declaredBytes: input.declaredBytes,
+      refuseEmpty: input.refuseEmpty,
       thresholds: dataset.qualityThresholds,
       reference: reference?.profile,
       stagingPrefix: `${prefix}/uploads`,
@@ -153,20 +165,31 @@ export class DatasetsService {
       }
     }
     const blobKey = `${prefix}/blobs/${result.stored.sha256}`;
+    let outcome: UploadOutcome;
     try {
-      if (await this.store.exists(blobKey)) {
-        await this.store.delete(result.stored.key);
-      } else {
-        await this.store.copy(result.stored.key, blobKey);
-        await this.store.delete(result.stored.key);
-      }
+      outcome = await this.dataSource.transaction(async (manager) => {
+        // Held until commit: no delete can remove the blob between this check and the insert.
+        await lockBlob(manager, blobKey);
+        if (!(await this.store.exists(blobKey))) {
+          await this.store.copy(result.stored.key, blobKey);
+        }
+        return this.recordVersion(manager, principal, dataset, blobKey, result, input);
+      });
     } catch (error) {
-      await this.store.delete(result.stored.key).catch(() => undefined);
+      // A blob copied for a version that was then not recorded is nobody's.
+      await this.removeBlobIfUnused(blobKey).catch((cleanupError: unknown) => {
+        this.logger.warn({ err: cleanupError, blobKey }, 'could not remove an unused dataset blob');
+      });
       throw error;
+    } finally {
+      await this.store.delete(result.stored.key).catch((cleanupError: unknown) => {
+        this.logger.warn({ err: cleanupError, key: result.stored.key }, 'could not remove a staged upload');
+      });
     }
-    return this.dataSource.transaction((manager) =>
-      this.recordVersion(manager, principal, dataset, blobKey, result, input),
-    );
+    if (outcome.created) {
+      this.metrics.versionCreated(outcome.version.qualityVerdict);
+    }
+    return outcome;
   }
 
   private async recordVersion(
@@ -415,13 +438,25 @@ export class DatasetsService {
     const now = this.clock.now();
     await this.versions.update({ id: version.id }, { state: 'deleted', artifactKey: null, deletedAt: now });
     if (artifactKey) {
-      // The same bytes may back another live version of this dataset: keep the file for it.
-      const sharedBy = await this.versions.count({ where: { artifactKey } });
-      if (sharedBy === 0) {
-        await this.store.delete(artifactKey);
-      }
+      await this.removeBlobIfUnused(artifactKey);
     }
     return DatasetVersionDto.from({ ...version, state: 'deleted', artifactKey: null, deletedAt: now });
+  }
+
+  /**
+   * Removes a blob that no version refers to any more. The same bytes may back another version of
+   * the dataset, or an upload may be about to record one: the blob lock makes "unreferenced" and
+   * the removal one step as far as uploads are concerned. The transaction writes nothing, so the
+   * decision stands even if its commit fails after the file is gone.
+   */
+  private async removeBlobIfUnused(blobKey: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await lockBlob(manager, blobKey);
+      const users = await manager.count(DatasetVersionEntity, { where: { artifactKey: blobKey } });
+      if (users === 0) {
+        await this.store.delete(blobKey);
+      }
+    });
   }
 
   /** The dataset and version, or 404 for anything outside the caller's project. */

@@ -1,6 +1,7 @@
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError } from '../platform/errors/domain-error.js';
 import { ErrorCode } from '../platform/errors/error-codes.js';
 
@@ -16,11 +17,26 @@ export const RAW_UPLOAD_TYPES = [
   'application/octet-stream',
 ];
 
+/** How long a refused upload's connection keeps reading (and discarding) after the answer was sent. */
+export const REFUSED_UPLOAD_LINGER_MS = 10_000;
+
+/** The file of an upload request, and its size when the request states it (a raw body's Content-Length). */
+export interface UploadBody {
+  stream: Readable;
+  declaredBytes?: number;
+}
+
 /**
  * The file of an upload request as a stream, never buffered: the raw body, or the `file` part of a
  * multipart form (the part is handed over as soon as its headers arrive).
  */
-export function uploadSource(request: Request): Promise<Readable> {
+export async function uploadSource(request: Request): Promise<UploadBody> {
+  const stream = await uploadStream(request);
+  const declared = stream === request ? Number(request.headers['content-length']) : Number.NaN;
+  return Number.isSafeInteger(declared) && declared >= 0 ? { stream, declaredBytes: declared } : { stream };
+}
+
+function uploadStream(request: Request): Promise<Readable> {
   const contentType = (request.headers['content-type'] ?? 'application/octet-stream')
     .split(';')[0]
     .trim()
@@ -58,6 +74,13 @@ function multipartFile(request: Request): Promise<Readable> {
       return;
     }
     let found = false;
+    // A request cut off by the client ends nothing that was piped from it: without this the file
+    // part would wait for more bytes forever, and with it the upload's worker and staging file.
+    request.once('close', () => {
+      if (!request.complete) {
+        parser.destroy(new Error('the upload was cut off before it was complete'));
+      }
+    });
     parser.on('file', (name, stream) => {
       if (name !== 'file' || found) {
         stream.resume();
@@ -80,4 +103,36 @@ function multipartFile(request: Request): Promise<Readable> {
     });
     request.pipe(parser);
   });
+}
+
+/**
+ * Answers a refused upload without reading the rest of its body, in a way the client can read.
+ * Node destroys the socket as soon as a `Connection: close` response is flushed; with request bytes
+ * still unread the kernel then resets the connection, and a client still sending can lose the
+ * answer. Instead the socket stops writing (FIN) and discards what still arrives, until the client
+ * closes its side or REFUSED_UPLOAD_LINGER_MS have passed.
+ */
+export function closeAfterAnswer(request: Request, response: Response, lingerMs = REFUSED_UPLOAD_LINGER_MS): void {
+  response.setHeader('Connection', 'close');
+  const socket: Socket = request.socket;
+  if (socket.destroyed) {
+    return;
+  }
+  socket.destroySoon = () => {
+    const close = () => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const timer = setTimeout(close, lingerMs);
+    timer.unref();
+    socket.once('end', close);
+    socket.once('close', () => clearTimeout(timer));
+    socket.end();
+    // Whatever still reads the body (the multipart parser, the ingest's iterator) is detached, so
+    // the body flows into the void rather than filling buffers until the socket stalls.
+    request.unpipe();
+    request.removeAllListeners('readable');
+    request.on('data', () => undefined);
+    request.resume();
+  };
 }

@@ -5,13 +5,16 @@
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   HeadBucketCommand,
   ListMultipartUploadsCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +31,7 @@ import {
 } from '../../src/platform/storage/artifact-errors.js';
 import type { ArtifactStore } from '../../src/platform/storage/artifact-store.js';
 import { FolderArtifactStore } from '../../src/platform/storage/folder-artifact-store.js';
-import { S3ArtifactStore } from '../../src/platform/storage/s3-artifact-store.js';
+import { S3_ABANDONED_UPLOAD_AGE_MS, S3ArtifactStore } from '../../src/platform/storage/s3-artifact-store.js';
 import { digestStream, GeneratedBody, MemoryProbe, mb, MiB, readAll, sha256Of, SourceFailure } from './streams.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -493,6 +496,35 @@ describe('FolderArtifactStore', () => {
     assert.deepEqual(await readdir(path.join(root, '.tmp')), ['in-progress.part']);
   });
 
+  it('removes, at start, temporary files of processes of this machine that are gone, whatever their age', async () => {
+    const root = path.join(scratch, 'crashed');
+    const temporary = path.join(root, '.tmp');
+    await mkdir(temporary, { recursive: true });
+    const host = os.hostname().replace(/[^A-Za-z0-9-]/g, '_');
+    const exited = spawn(process.execPath, ['-e', '']);
+    const deadPid = exited.pid as number;
+    await once(exited, 'exit');
+    const names = {
+      killed: `${host}~${deadPid}.${randomUUID()}.part`,
+      previousSelf: `${host}~${process.pid}.${randomUUID()}.part`,
+      alive: `${host}~${process.ppid}.${randomUUID()}.part`,
+      otherMachine: `elsewhere~${deadPid}.${randomUUID()}.part`,
+      otherMachineStale: `elsewhere~${deadPid}.${randomUUID()}.part`,
+    };
+    for (const name of Object.values(names)) {
+      await writeFile(path.join(temporary, name), 'partial');
+    }
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(path.join(temporary, names.otherMachineStale), old, old);
+
+    const store = new FolderArtifactStore(root);
+    assert.equal(await store.removeAbandonedUploads(), 3);
+    assert.deepEqual((await readdir(temporary)).sort(), [names.alive, names.otherMachine].sort());
+    // Its own temporary files carry its owner, so the next start can tell they are its.
+    await store.put('a/b', Readable.from([Buffer.from('x')]));
+    assert.equal(await store.removeAbandonedUploads(), 3, 'runs once');
+  });
+
   it('reports a root that cannot be a folder as a backend failure', async () => {
     const file = path.join(scratch, 'root-is-a-file');
     await writeFile(file, 'x');
@@ -557,6 +589,35 @@ describe('S3ArtifactStore', { skip: s3Settings() ? undefined : 'S3_BUCKET is not
       );
     } finally {
       await store.close();
+    }
+  });
+
+  it('aborts, at start, only multipart uploads older than a day', async () => {
+    const base = s3Settings();
+    assert.ok(base);
+    const settings: S3Settings = { ...base, prefix: `${base.prefix}abandoned-${randomUUID()}/` };
+    const admin = new S3Client({ region: settings.region, endpoint: settings.endpoint, forcePathStyle: true });
+    const store = new S3ArtifactStore(settings);
+    try {
+      await ensureBucket(admin, settings);
+      for (const key of ['staging/a', 'staging/b']) {
+        await admin.send(
+          new CreateMultipartUploadCommand({ Bucket: settings.bucket, Key: `${settings.prefix}${key}` }),
+        );
+      }
+      const pending = async () =>
+        (await admin.send(new ListMultipartUploadsCommand({ Bucket: settings.bucket, Prefix: settings.prefix })))
+          .Uploads ?? [];
+      // Measured from the server's own start times (moto reports a fixed one).
+      const started = Math.max(...(await pending()).map((upload) => upload.Initiated?.getTime() ?? 0));
+      assert.equal(await store.removeAbandonedUploads(new Date(started + 60_000)), 0, 'live uploads are left alone');
+      assert.equal((await pending()).length, 2);
+      const nextDay = new Date(started + S3_ABANDONED_UPLOAD_AGE_MS + 60_000);
+      assert.equal(await store.removeAbandonedUploads(nextDay), 2);
+      assert.deepEqual(await pending(), []);
+    } finally {
+      await store.close();
+      admin.destroy();
     }
   });
 });

@@ -201,7 +201,7 @@ export const listDatasetVersions = <ThrowOnError extends boolean = false>(option
 /**
  * Upload a dataset version
  *
- * Streams a JSONL or CSV file (optionally gzip-compressed) as the raw body, or as the `file` part of a multipart/form-data form. The file is validated and profiled while it streams; rows with errors make the version `invalid`. Uploading bytes that are already a version of this dataset returns that version with 200 instead of 201.
+ * Streams a JSONL or CSV file (optionally gzip-compressed) as the raw body, or as the `file` part of a multipart/form-data form. The file is validated and profiled while it streams; rows with errors make the version `invalid`. Uploading bytes that are already a version of this dataset returns that version with 200 instead of 201. A file without a single data row (empty, blank lines, a CSV header alone) is refused with 400 `empty_file`.
  */
 export const uploadDatasetVersion = <ThrowOnError extends boolean = false>(options: Options<UploadDatasetVersionData, ThrowOnError>) => (options.client ?? client).post<UploadDatasetVersionResponses, UploadDatasetVersionErrors, ThrowOnError>({
     bodySerializer: null,

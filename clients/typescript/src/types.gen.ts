@@ -40,7 +40,7 @@ export type ReadinessDto = {
 /**
  * Machine-readable error code.
  */
-export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'invalid_state' | 'payload_too_large' | 'exceeds_memory_budget' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
+export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'exceeds_memory_budget' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
 
 export type ErrorDetailDto = {
     /**
@@ -2403,7 +2403,7 @@ export type UploadDatasetVersionData = {
 
 export type UploadDatasetVersionErrors = {
     /**
-     * The request is invalid.
+     * `empty_file`: the file has no data rows; `unreadable_file`: it cannot be read (corrupt gzip, binary, no CSV header), or the upload was cut off; `validation_failed`: a malformed multipart form.
      */
     400: ErrorResponseDto;
     /**
@@ -2419,7 +2419,7 @@ export type UploadDatasetVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Larger than DATASET_MAX_UPLOAD_BYTES, or inflates beyond DATASET_MAX_INFLATED_BYTES.
+     * Larger than DATASET_MAX_UPLOAD_BYTES (a raw body whose Content-Length says so is refused before it is read), or inflates beyond DATASET_MAX_INFLATED_BYTES.
      */
     413: ErrorResponseDto;
     /**

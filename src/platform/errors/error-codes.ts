@@ -4,6 +4,8 @@ export enum ErrorCode {
   MalformedJson = 'malformed_json',
   /** An uploaded file that cannot be read at all (corrupt or truncated gzip, unknown format, no CSV header). */
   UnreadableFile = 'unreadable_file',
+  /** An uploaded file without a single data row (0 bytes, blank lines, or a CSV header alone). */
+  EmptyFile = 'empty_file',
   /** A request that is well-formed but cannot be done in the resource's current state. */
   InvalidState = 'invalid_state',
   PayloadTooLarge = 'payload_too_large',
@@ -27,6 +29,7 @@ export function statusForCode(code: ErrorCode): number {
     case ErrorCode.ValidationFailed:
     case ErrorCode.MalformedJson:
     case ErrorCode.UnreadableFile:
+    case ErrorCode.EmptyFile:
       return 400;
     case ErrorCode.Unauthenticated:
       return 401;

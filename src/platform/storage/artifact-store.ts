@@ -107,6 +107,13 @@ export abstract class ArtifactStore {
   /** Where the artifacts are, for logs and health output; never includes credentials. */
   abstract describe(): string;
 
+  /**
+   * Removes what uploads of crashed processes left behind (partial files, unfinished S3 multipart
+   * uploads), never touching an upload still in progress. Called once at start-up; returns how many
+   * were removed.
+   */
+  abstract removeAbandonedUploads(): Promise<number>;
+
   /** Releases connections; the store is not used afterwards. */
   async close(): Promise<void> {}
 }

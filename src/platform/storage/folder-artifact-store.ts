@@ -14,6 +14,7 @@ import {
   rmdir,
   unlink,
 } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -38,14 +39,45 @@ import { DigestingStream } from './digesting-stream.js';
 
 /** Where uploads are written before being renamed into place; keys cannot name it (no leading `.`). */
 export const TEMPORARY_DIRECTORY_NAME = '.tmp';
-/** Temporary files untouched for this long belong to a crashed process and are removed at start-up. */
+/**
+ * Temporary files of another machine (a folder shared by replicas), or not named after their owner,
+ * untouched for this long belong to a crashed process and are removed at start-up.
+ */
 const STALE_TEMPORARY_FILE_MS = 60 * 60 * 1000;
+
+/**
+ * Temporary files are named `<host>~<pid>.<uuid>.part`, so that a process starting up knows which
+ * ones were left by a process of this machine that is gone: those are removed at once, whatever
+ * their age.
+ */
+function temporaryOwner(): string {
+  return `${os.hostname().replace(/[^A-Za-z0-9-]/g, '_')}~${process.pid}`;
+}
+
+/** Whether the temporary file `name` belongs to a live process (or cannot be told, and is fresh enough). */
+function ownerIsGone(name: string, host: string): boolean | undefined {
+  const match = /^([A-Za-z0-9_-]+)~(\d+)\./.exec(name);
+  if (!match || match[1] !== host) {
+    return undefined;
+  }
+  const pid = Number(match[2]);
+  // Our own pid at start-up is a previous process's (a restarted container is often pid 1 again).
+  if (pid === process.pid) {
+    return true;
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return errorCode(error) === 'ESRCH';
+  }
+}
 const RENAME_ATTEMPTS = 3;
 
 /**
  * Artifacts as files under a root folder (DATA_DIR/artifacts): key `a/b/c` is `<root>/a/b/c`.
  *
- * Uploads go to `<root>/.tmp/<uuid>.part`, are fsynced and then renamed over the target, so readers
+ * Uploads go to `<root>/.tmp/<host>~<pid>.<uuid>.part`, are fsynced and then renamed over the target, so readers
  * see the old object or the new one, never a partial one. A file system cannot hold both `a` and
  * `a/b`: putting one while the other exists fails with code KeyConflict (S3 allows it).
  */
@@ -54,7 +86,9 @@ export class FolderArtifactStore extends ArtifactStore {
   readonly root: string;
   private readonly rootWithSeparator: string;
   private readonly temporaryDirectory: string;
+  private readonly owner = temporaryOwner();
   private prepared?: Promise<void>;
+  private removedAtStart = 0;
 
   constructor(root: string) {
     super();
@@ -71,7 +105,7 @@ export class FolderArtifactStore extends ArtifactStore {
     const target = this.pathFor(key);
     await this.prepare();
 
-    const temporaryPath = path.join(this.temporaryDirectory, `${randomUUID()}.part`);
+    const temporaryPath = path.join(this.temporaryDirectory, `${this.owner}.${randomUUID()}.part`);
     const digest = new DigestingStream(options.maxBytes);
     let handle: FileHandle | undefined;
     let committed = false;
@@ -175,7 +209,7 @@ export class FolderArtifactStore extends ArtifactStore {
       throw new ArtifactNotFoundError(fromKey);
     }
     await this.prepare();
-    const temporaryPath = path.join(this.temporaryDirectory, `${randomUUID()}.part`);
+    const temporaryPath = path.join(this.temporaryDirectory, `${this.owner}.${randomUUID()}.part`);
     let committed = false;
     try {
       try {
@@ -216,6 +250,11 @@ export class FolderArtifactStore extends ArtifactStore {
     }
   }
 
+  async removeAbandonedUploads(): Promise<number> {
+    await this.prepare();
+    return this.removedAtStart;
+  }
+
   private pathFor(key: string): string {
     validateArtifactKey(key);
     const resolved = path.resolve(this.root, key);
@@ -239,14 +278,20 @@ export class FolderArtifactStore extends ArtifactStore {
     return this.prepared;
   }
 
+  /**
+   * Runs once, before this store writes anything: files of dead processes of this machine go at
+   * once; files of other machines sharing the folder, or without an owner, once they are stale.
+   */
   private async removeStaleTemporaryFiles(): Promise<void> {
     const entries = await readdir(this.temporaryDirectory);
+    const host = this.owner.slice(0, this.owner.lastIndexOf('~'));
     let removed = 0;
     for (const name of entries) {
       const file = path.join(this.temporaryDirectory, name);
       try {
-        const info = await lstat(file);
-        if (Date.now() - info.mtimeMs > STALE_TEMPORARY_FILE_MS) {
+        const gone = ownerIsGone(name, host);
+        const stale = gone ?? Date.now() - (await lstat(file)).mtimeMs > STALE_TEMPORARY_FILE_MS;
+        if (stale) {
           await rm(file, { force: true, recursive: true });
           removed++;
         }
@@ -256,9 +301,7 @@ export class FolderArtifactStore extends ArtifactStore {
         }
       }
     }
-    if (removed > 0) {
-      this.logger.log({ msg: 'removed stale temporary upload files', count: removed, folder: this.temporaryDirectory });
-    }
+    this.removedAtStart = removed;
   }
 
   private async moveIntoPlace(temporaryPath: string, target: string, key: string): Promise<void> {

@@ -1,10 +1,12 @@
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   paginateListObjectsV2,
   S3Client,
   S3ServiceException,
@@ -32,6 +34,12 @@ export const S3_PART_SIZE = 8 * 1024 * 1024;
 export const S3_UPLOAD_QUEUE_SIZE = 2;
 const S3_MAX_PARTS = 10_000;
 const DELETE_BATCH_SIZE = 1000;
+/**
+ * Unfinished multipart uploads started longer ago than this are abandoned (their process crashed)
+ * and are aborted at start-up. Replicas share the bucket and cannot tell whose upload is alive, so
+ * age decides: no dataset upload is expected to stream for a whole day.
+ */
+export const S3_ABANDONED_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Artifacts as objects in an S3 bucket (AWS, MinIO, moto), key `a/b` at `<prefix>a/b`.
@@ -197,6 +205,40 @@ export class S3ArtifactStore extends ArtifactStore {
         throw new ArtifactNotFoundError(fromKey);
       }
       throw this.backendFailure('copy', fromKey, error);
+    }
+  }
+
+  async removeAbandonedUploads(now = new Date()): Promise<number> {
+    const cutoff = now.getTime() - S3_ABANDONED_UPLOAD_AGE_MS;
+    let removed = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: this.prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+        for (const upload of page.Uploads ?? []) {
+          if (upload.Key && upload.UploadId && upload.Initiated && upload.Initiated.getTime() < cutoff) {
+            await this.client.send(
+              new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }),
+            );
+            removed++;
+          }
+        }
+        if (!page.IsTruncated) {
+          return removed;
+        }
+        keyMarker = page.NextKeyMarker;
+        uploadIdMarker = page.NextUploadIdMarker;
+      }
+    } catch (error) {
+      throw this.backendFailure('removeAbandonedUploads', this.prefix, error);
     }
   }
 
