@@ -6,11 +6,13 @@ import { DatasetEntity } from './dataset.entity.js';
 import { DatasetsController } from './datasets.controller.js';
 import { DatasetsService } from './datasets.service.js';
 import { QualityReportEntity } from './quality-report.entity.js';
+import { TransformMetrics } from './transforms/transform-metrics.js';
+import { TransformRunner } from './transforms/transform-runner.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([DatasetEntity, DatasetVersionEntity, QualityReportEntity])],
   controllers: [DatasetsController],
-  providers: [DatasetsService, DatasetIngestor],
+  providers: [DatasetsService, DatasetIngestor, TransformRunner, TransformMetrics],
   exports: [DatasetsService],
 })
 export class DatasetsModule {}

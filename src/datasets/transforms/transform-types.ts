@@ -187,7 +187,7 @@ export interface TransformOutput {
 export class TransformLimitError extends Error {
   constructor(
     readonly step: number,
-    readonly op: string,
+    readonly op: TransformOp,
     readonly limit: 'rows' | 'bytes',
     readonly maximum: number,
   ) {
