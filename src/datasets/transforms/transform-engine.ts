@@ -17,7 +17,7 @@ import { augmentTextStep } from './augment-text.js';
 import { dedupeStep } from './dedupe.js';
 import { augmentNumericStep, normalizeStep } from './numeric-steps.js';
 import { createRandom, type Random } from './random.js';
-import { memorySpool, MemorySpoolFactory, type RowSpool, type SpoolFactory } from './row-spool.js';
+import { memorySpool, MemorySpoolFactory, type RowSink, type RowSpool, type SpoolFactory } from './row-spool.js';
 import { dropInvalidStep, dropRowsStep, mapLabelsStep, oversampleStep } from './row-steps.js';
 import { splitStep } from './split.js';
 import { cleanStep, redactStep } from './text-steps.js';
@@ -256,6 +256,8 @@ export function runTransforms(
   const report: TransformStepReport[] = [];
   let current = input;
   let outputs: SpooledOutput[] | undefined;
+  // Sinks of the running step, so that a step that stops leaves nothing behind.
+  let stepSinks: { sink: RowSink; spool?: RowSpool }[] = [];
   const release = (spool: RowSpool) => {
     if (spool !== input) {
       spool.release();
@@ -268,10 +270,11 @@ export function runTransforms(
       let rows = 0;
       let bytes = 0;
       const limits = options.limits ?? {};
-      const newSink = () => {
+      stepSinks = [];
+      const newSink = (): RowSink => {
         let sinkRows = 0;
         let sinkBytes = 0;
-        return options.spools.create((nextRows, nextBytes) => {
+        const sink = options.spools.create((nextRows, nextBytes) => {
           const addedRows = nextRows - sinkRows;
           const addedBytes = nextBytes - sinkBytes;
           if (limits.rows !== undefined && rows + addedRows > limits.rows) {
@@ -285,6 +288,16 @@ export function runTransforms(
           sinkRows = nextRows;
           sinkBytes = nextBytes;
         });
+        const tracked: { sink: RowSink; spool?: RowSpool } = { sink };
+        stepSinks.push(tracked);
+        return {
+          write: (row) => sink.write(row),
+          finish: () => {
+            tracked.spool = sink.finish();
+            return tracked.spool;
+          },
+          abort: () => sink.abort(),
+        };
       };
       const stepContext: StepContext = { ...context, step: index, op: step.op, normalization, newSink };
       const outcome = runStep(current, step, stepContext, createRandom(seedOf(step, index)));
@@ -311,8 +324,12 @@ export function runTransforms(
     });
   } catch (error) {
     release(current);
-    for (const output of outputs ?? []) {
-      output.spool.release();
+    for (const tracked of stepSinks) {
+      if (tracked.spool) {
+        tracked.spool.release();
+      } else {
+        tracked.sink.abort();
+      }
     }
     throw error;
   }
