@@ -243,7 +243,10 @@ describe('dataset transforms', () => {
     const id = await dataset(
       'explosive',
       'classification',
-      Array.from({ length: 400 }, (_, index) => ({ text: `row ${index} has a few words`, label: index % 2 ? 'a' : 'b' })),
+      Array.from({ length: 400 }, (_, index) => ({
+        text: `row ${index} has a few words`,
+        label: index % 2 ? 'a' : 'b',
+      })),
     );
     const augment = { op: 'augment_text', technique: 'eda', alpha: 0.1, copies: 8, seed: 1 };
     const response = await transform(id, [augment, augment, augment, augment, augment]);
@@ -386,7 +389,10 @@ describe('dataset transforms', () => {
       { splitName: 'test', reason: 'no rows' },
     ]);
     const versions = await api<{ data: Version[] }>('GET', `/api/v1/datasets/${tiny}/versions`);
-    assert.ok(versions.body.data.every((version) => version.rowCount > 0), 'no empty version');
+    assert.ok(
+      versions.body.data.every((version) => version.rowCount > 0),
+      'no empty version',
+    );
   });
 
   it('records transform durations in tuneforge_transform_duration_seconds', async () => {

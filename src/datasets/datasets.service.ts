@@ -12,7 +12,7 @@ import { assertUnreachable, ErrorCode } from '../platform/errors/error-codes.js'
 import { paginate, type PageQueryDto } from '../platform/http/pagination.js';
 import { ArtifactStore } from '../platform/storage/artifact-store.js';
 import { DatasetIngestor, type IngestResult } from './dataset-ingestor.js';
-import { defaultSchema, type DatasetFormat, type DatasetRecord } from './dataset-types.js';
+import { defaultSchema, type DatasetFormat } from './dataset-types.js';
 import { DatasetVersionEntity } from './dataset-version.entity.js';
 import { DatasetEntity } from './dataset.entity.js';
 import {
@@ -375,7 +375,13 @@ export class DatasetsService {
         ErrorCode.InvalidState,
         `Version ${version.version} is invalid (${version.errorRowCount} rows failed validation): start the steps ` +
           `with {"op":"drop_invalid"} to drop those rows and make a ready version`,
-        [{ field: 'steps.0', reason: 'invalid versions are transformed from a drop_invalid step', state: version.state }],
+        [
+          {
+            field: 'steps.0',
+            reason: 'invalid versions are transformed from a drop_invalid step',
+            state: version.state,
+          },
+        ],
       );
     }
     if (version.state !== 'ready' && version.state !== 'invalid') {
@@ -466,7 +472,12 @@ export class DatasetsService {
             limit: 'rows',
             maximum: maxRows,
             estimatedRows: overflow.rows,
-            estimates: estimates.map((estimate) => ({ step: estimate.step, op: estimate.op, rows: estimate.rows, exact: estimate.exact })),
+            estimates: estimates.map((estimate) => ({
+              step: estimate.step,
+              op: estimate.op,
+              rows: estimate.rows,
+              exact: estimate.exact,
+            })),
           },
         ],
       );

@@ -1,14 +1,7 @@
 /** Steps on numeric feature columns: normalize and augment_numeric. */
 import { assertUnreachable } from '../../platform/errors/error-codes.js';
 import type { AugmentNumericStep, NormalizationStatistics, NormalizeStep } from './transform-types.js';
-import {
-  fail,
-  KnownFields,
-  NumericCheck,
-  numericValue,
-  syntheticCopy,
-  type StepFunction,
-} from './transform-rows.js';
+import { fail, KnownFields, NumericCheck, numericValue, syntheticCopy, type StepFunction } from './transform-rows.js';
 
 /** Statistics of one column; `std` is the population standard deviation. */
 export function columnStatistics(values: number[], method: NormalizeStep['method']): NormalizationStatistics {

@@ -80,18 +80,20 @@ describe('output limits', () => {
 
   it('stop the step that would write one row too many, naming it', () => {
     assert.doesNotThrow(() =>
-      applyTransforms(rows, [{ op: 'augment_text', technique: 'eda', copies: 1, alpha: 0.1, seed: 1 }], classification, {
-        rows: 20,
-      }),
+      applyTransforms(
+        rows,
+        [{ op: 'augment_text', technique: 'eda', copies: 1, alpha: 0.1, seed: 1 }],
+        classification,
+        {
+          rows: 20,
+        },
+      ),
     );
     assert.throws(
       () =>
         applyTransforms(
           rows,
-          [
-            { op: 'clean' },
-            { op: 'augment_text', technique: 'eda', copies: 1, alpha: 0.1, seed: 1 },
-          ],
+          [{ op: 'clean' }, { op: 'augment_text', technique: 'eda', copies: 1, alpha: 0.1, seed: 1 }],
           classification,
           { rows: 19 },
         ),

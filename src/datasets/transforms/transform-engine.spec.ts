@@ -597,7 +597,11 @@ describe('drop_invalid step', () => {
     const details = result.report[0].details;
     assert.equal(details.removedCount, 3);
     assert.deepEqual(
-      (details.removed as { source: number; line: number; field: string }[]).map((row) => [row.source, row.line, row.field]),
+      (details.removed as { source: number; line: number; field: string }[]).map((row) => [
+        row.source,
+        row.line,
+        row.field,
+      ]),
       [
         [1, 2, 'label'],
         [2, 4, 'text'],

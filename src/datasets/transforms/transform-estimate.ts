@@ -19,7 +19,11 @@ export interface StepEstimate {
  * (dedupe, drop_rows, drop_invalid, dropUnmapped, label-restricted augmentation) make it an upper
  * bound; oversampling depends on the class counts and makes it unknown.
  */
-export function estimateTransformRows(spec: readonly TransformStep[], parentRows: number, parentExact = true): StepEstimate[] {
+export function estimateTransformRows(
+  spec: readonly TransformStep[],
+  parentRows: number,
+  parentExact = true,
+): StepEstimate[] {
   let rows: number | null = parentRows;
   let exact = parentExact;
   return spec.map((step, index) => {

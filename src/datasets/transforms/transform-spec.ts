@@ -331,7 +331,7 @@ export class DropRowsStepDto implements DropRowsStep {
 
 @ApiSchema({
   description:
-    'Drops the rows that fail validation for the dataset\'s task and schema, and lists them with the reason: ' +
+    "Drops the rows that fail validation for the dataset's task and schema, and lists them with the reason: " +
     'the way to a `ready` version from an `invalid` one. Must be the first step.',
 })
 export class DropInvalidStepDto implements DropInvalidStep {
