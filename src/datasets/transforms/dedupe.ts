@@ -59,7 +59,10 @@ export const dedupeStep: StepFunction<DedupeStep> = (input, step, context) => {
       let index = 0;
       for (const row of input.rows()) {
         // 128 bits of the digest as a short string: collision-free in practice, a third of the base64 size.
-        const key = Buffer.from(exactDuplicateKey(row.record, inputFields), 'base64').toString('latin1', 0, 16);
+        const key = createHash('sha256')
+          .update(normaliseText(inputText(row.record, inputFields)))
+          .digest()
+          .toString('latin1', 0, 16);
         const first = firstByKey.get(key);
         if (first === undefined) {
           firstByKey.set(key, index);

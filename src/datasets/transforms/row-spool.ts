@@ -19,6 +19,8 @@ export interface RowSpool {
   readonly bytes: number;
   rows(): Iterable<TrackedRow>;
   rowAt(index: number): TrackedRow;
+  /** Where each row comes from, without reading the rows. */
+  origins(): Iterable<{ source: number; synthetic: boolean }>;
   /** Frees the rows (deletes the file); the spool must not be read afterwards. */
   release(): void;
 }
@@ -68,6 +70,7 @@ export function memorySpool(rows: TrackedRow[], bytes?: number): RowSpool {
     bytes: bytes ?? rows.reduce((sum, row) => sum + encode(row.record).bytes, 0),
     rows: () => rows,
     rowAt: (index) => rows[index],
+    origins: () => rows,
     release: () => undefined,
   };
 }
@@ -206,6 +209,12 @@ export class FileSpool implements RowSpool {
       }
     } finally {
       closeSync(fd);
+    }
+  }
+
+  *origins(): Generator<{ source: number; synthetic: boolean }> {
+    for (let index = 0; index < this.count; index += 1) {
+      yield { source: this.sources.at(index), synthetic: this.synthetic.at(index) === 1 };
     }
   }
 

@@ -5,7 +5,14 @@
  * sees copies of training rows or altered copies of its own rows.
  */
 import type { SplitStep } from './transform-types.js';
-import { compareStrings, labelKey, NO_LABEL, sortedObject, type StepFunction } from './transform-rows.js';
+import {
+  compareStrings,
+  labelKey,
+  NO_LABEL,
+  sortedObject,
+  type StepFunction,
+  type TrackedRow,
+} from './transform-rows.js';
 
 export const SPLIT_NAMES = ['train', 'validation', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
@@ -39,9 +46,9 @@ export function allocate(size: number, fractions: readonly number[], deficits: n
 }
 
 /**
- * Three reads of the input: the first groups original rows by class (an index, a few bytes a row),
- * the second notes where each source row went (one byte a row), the third sends each row to its
- * partition.
+ * Reads the rows once (twice when stratified: first for the classes) and keeps an index per original
+ * row (a few bytes) and one byte per row for its partition; where each source row went comes from
+ * the spool's index, without reading the rows.
  */
 export const splitStep: StepFunction<SplitStep> = (input, step, context, random) => {
   const fractions = [step.train, step.validation, step.test];
@@ -51,10 +58,15 @@ export const splitStep: StepFunction<SplitStep> = (input, step, context, random)
   const strata = new Map<string, number[]>();
   let maxSource = -1;
   let index = 0;
-  for (const row of input.rows()) {
+  // Unstratified, the rows' origins are enough: the records are not read.
+  const firstPass: Iterable<{ source: number; synthetic: boolean; record?: TrackedRow['record'] }> = stratified
+    ? input.rows()
+    : input.origins();
+  for (const row of firstPass) {
     maxSource = Math.max(maxSource, row.source);
     if (!row.synthetic) {
-      const key = stratified && labelField !== undefined ? (labelKey(row.record[labelField]) ?? NO_LABEL) : '';
+      const key =
+        stratified && labelField !== undefined && row.record ? (labelKey(row.record[labelField]) ?? NO_LABEL) : '';
       const members = strata.get(key);
       if (members) {
         members.push(index);
@@ -86,7 +98,7 @@ export const splitStep: StepFunction<SplitStep> = (input, step, context, random)
   // Where each original row went, by source; synthetic rows follow their source.
   const partitionOfSource = new Uint8Array(maxSource + 1);
   index = 0;
-  for (const row of input.rows()) {
+  for (const row of input.origins()) {
     if (!row.synthetic) {
       partitionOfSource[row.source] = assignment[index] || 1;
     }
