@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
 import { assertUnreachable } from '../../platform/errors/error-codes.js';
 import type { DatasetFormat, DatasetSchema, DatasetTask } from '../dataset-types.js';
@@ -71,7 +71,6 @@ export interface TransformHooks {
  */
 @Injectable()
 export class TransformRunner {
-  private readonly logger = new Logger(TransformRunner.name);
   readonly hooks: TransformHooks = {};
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
@@ -189,7 +188,6 @@ export class TransformRunner {
   }
 
   private async atStep(step: number, op: TransformOp, threadId: number, hold: Int32Array | undefined): Promise<void> {
-    this.logger.debug({ step, op }, 'transform step');
     if (!hold) {
       return;
     }
