@@ -32,6 +32,7 @@ import {
   TransformResultDto,
   UploadDatasetVersionQueryDto,
 } from './dataset.dto.js';
+import { DatasetTransformsService } from './transforms/dataset-transforms.service.js';
 import { CreateTransformDto } from './transforms/transform-spec.js';
 import { DatasetsService } from './datasets.service.js';
 import { RAW_UPLOAD_TYPES, uploadSource } from './upload-source.js';
@@ -40,7 +41,10 @@ import { RAW_UPLOAD_TYPES, uploadSource } from './upload-source.js';
 @ApiBadRequestResponse({ description: 'The request is invalid.', type: ErrorResponseDto })
 @Controller('api/v1/datasets')
 export class DatasetsController {
-  constructor(private readonly datasetsService: DatasetsService) {}
+  constructor(
+    private readonly datasetsService: DatasetsService,
+    private readonly datasetTransformsService: DatasetTransformsService,
+  ) {}
 
   @Post()
   @Authenticated({ scope: 'datasets:write' })
@@ -244,7 +248,7 @@ export class DatasetsController {
     @Param('version', positiveIntParam('version')) version: number,
     @Body() body: CreateTransformDto,
   ): Promise<TransformResultDto> {
-    return this.datasetsService.transformVersion(principal, datasetId, version, body);
+    return this.datasetTransformsService.transformVersion(principal, datasetId, version, body);
   }
 
   @Delete(':datasetId/versions/:version')
