@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { threadId } from 'node:worker_threads';
+import { TransformRunner } from '../src/datasets/transforms/transform-runner.js';
 import { apiClient, expectStatus } from './support/api.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -16,10 +20,16 @@ interface Version {
 }
 interface TransformResult {
   versions: Version[];
+  skipped: { splitName: string; reason: string }[];
   report: { step: number; op: string; rowsIn: number; rowsOut: number; details: Record<string, unknown> }[];
   statistics: Record<string, unknown>;
 }
 type Row = Record<string, unknown>;
+interface Problem {
+  code: string;
+  message: string;
+  details: Record<string, unknown>[];
+}
 
 const jsonl = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).join('\n') + '\n';
 
@@ -222,8 +232,233 @@ describe('dataset transforms', () => {
       'Content-Type': 'application/x-ndjson',
     });
     assert.equal(upload.body.state, 'invalid');
-    expectStatus(await transform(invalid.body.id, [{ op: 'clean', trim: true }]), 409);
+    const refused = await transform(invalid.body.id, [{ op: 'clean', trim: true }]);
+    expectStatus(refused, 409);
+    assert.match((refused.body as unknown as Problem).message, /drop_invalid/, 'the refusal names the way forward');
     const versions = await api<{ data: unknown[] }>('GET', `/api/v1/datasets/${id}/versions`);
     assert.equal(versions.body.data.length, 1, 'refused transforms made no version');
+  });
+
+  it('refuses up front, with the estimate, a spec certain to pass TRANSFORM_MAX_OUTPUT_ROWS', async () => {
+    const id = await dataset(
+      'explosive',
+      'classification',
+      Array.from({ length: 400 }, (_, index) => ({
+        text: `row ${index} has a few words`,
+        label: index % 2 ? 'a' : 'b',
+      })),
+    );
+    const augment = { op: 'augment_text', technique: 'eda', alpha: 0.1, copies: 8, seed: 1 };
+    const response = await transform(id, [augment, augment, augment, augment, augment]);
+    expectStatus(response, 422);
+    const problem = response.body as unknown as Problem;
+    assert.equal(problem.code, 'transform_output_too_large');
+    const detail = problem.details[0];
+    assert.equal(detail.field, 'steps.4', 'the first step past 10 million rows');
+    assert.equal(detail.estimatedRows, 400 * 9 ** 5);
+    assert.equal(detail.maximum, testApp.config.transforms.maxOutputRows);
+    const estimates = detail.estimates as { rows: number }[];
+    assert.equal(estimates[3].rows, 400 * 9 ** 4);
+    const versions = await api<{ data: unknown[] }>('GET', `/api/v1/datasets/${id}/versions`);
+    assert.equal(versions.body.data.length, 1, 'nothing was stored');
+  });
+
+  it('runs steps in a worker thread: the API answers while a transform is held at a step', async () => {
+    const id = await dataset(
+      'held',
+      'classification',
+      Array.from({ length: 50 }, (_, index) => ({ text: `held row ${index}`, label: index % 2 ? 'a' : 'b' })),
+    );
+    const runner = testApp.app.get(TransformRunner);
+    let reached!: (info: { step: number; threadId: number }) => void;
+    const atStep = new Promise<{ step: number; threadId: number }>((resolve) => {
+      reached = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    runner.hooks.beforeStep = async (step, info) => {
+      if (step === 1) {
+        reached({ step, threadId: info.threadId });
+        await released;
+      }
+    };
+    try {
+      const pending = transform(id, [
+        { op: 'dedupe', mode: 'exact' },
+        { op: 'augment_text', technique: 'eda', alpha: 0.2, copies: 2, seed: 3 },
+      ]);
+      const held = await atStep;
+      assert.notEqual(held.threadId, threadId, 'the step runs on another thread');
+      const live = await fetch(`${testApp.baseUrl}/health/live`);
+      assert.equal(live.status, 200, 'the event loop serves requests while the transform is mid-way');
+      const versions = await api<{ data: unknown[] }>('GET', `/api/v1/datasets/${id}/versions`);
+      assert.equal(versions.body.data.length, 1, 'the transform has not finished');
+      release();
+      const result = await pending;
+      expectStatus(result, 201);
+      assert.equal(result.body.versions[0].rowCount, 150);
+    } finally {
+      runner.hooks.beforeStep = undefined;
+      release();
+    }
+  });
+
+  it('repairs an invalid version with drop_invalid: a ready version without the failing rows', async () => {
+    const created = await api<{ id: string }>('POST', '/api/v1/datasets', {
+      name: 'repairable',
+      task: 'classification',
+      ...provenance,
+    });
+    const body =
+      [
+        '{"text":"good one","label":"a"}',
+        '{"text":"no label"}',
+        '{"text":"good two","label":"b"}',
+        'not json at all',
+        '{"label":"a"}',
+        '{"text":"good three","label":"a"}',
+      ].join('\n') + '\n';
+    const upload = await api<Version>('POST', `/api/v1/datasets/${created.body.id}/versions`, body, {
+      'Content-Type': 'application/x-ndjson',
+    });
+    assert.equal(upload.body.state, 'invalid');
+
+    const job = await api<Problem>('POST', '/api/v1/jobs', {
+      model: { family: 'gpt2', nLayer: 1, nHead: 2, nEmbd: 32, vocabSize: 300 },
+      trainingData: { datasetId: created.body.id, version: 1 },
+      hyperparameters: { epochs: 1, batchSize: 4, sequenceLength: 16 },
+      outputModelName: 'never-trained',
+    });
+    expectStatus(job, 400);
+    assert.match(job.body.message, /"op":"drop_invalid"/, 'training names the repair');
+
+    const repaired = await transform(created.body.id, [{ op: 'drop_invalid' }, { op: 'clean' }]);
+    expectStatus(repaired, 201);
+    const [version] = repaired.body.versions;
+    assert.equal(version.state, 'ready');
+    assert.equal(version.parentVersionId, upload.body.id, 'lineage to the invalid version');
+    assert.equal(version.rowCount, 3);
+    const details = repaired.body.report[0].details;
+    assert.equal(details.removedCount, 2);
+    assert.deepEqual(
+      (details.removed as { line: number; field?: string }[]).map((row) => [row.line, row.field]),
+      [
+        [2, 'label'],
+        [5, 'text'],
+      ],
+    );
+    assert.equal(details.unreadableLines, 1);
+    assert.deepEqual(
+      (await rowsOf(created.body.id, version.version)).map((row) => row.text),
+      ['good one', 'good two', 'good three'],
+    );
+
+    const late = await transform(created.body.id, [{ op: 'clean' }, { op: 'drop_invalid' }], version.version);
+    expectStatus(late, 400);
+    assert.match(JSON.stringify(late.body), /drop_invalid must be the first step/);
+  });
+
+  it('makes no version for a split part with fraction 0 or no rows, and says so', async () => {
+    const id = await dataset(
+      'split-parts',
+      'causal-lm',
+      Array.from({ length: 10 }, (_, index) => ({ text: `split row ${index}` })),
+    );
+    const noTest = await transform(id, [{ op: 'split', train: 0.8, validation: 0.2, test: 0, seed: 1 }]);
+    expectStatus(noTest, 201);
+    assert.deepEqual(
+      noTest.body.versions.map((version) => [version.splitName, version.rowCount]),
+      [
+        ['train', 8],
+        ['validation', 2],
+      ],
+    );
+    assert.deepEqual(noTest.body.skipped, [{ splitName: 'test', reason: 'fraction 0' }]);
+
+    const tiny = await dataset('split-tiny', 'causal-lm', [{ text: 'the only row' }]);
+    const empty = await transform(tiny, [{ op: 'split', train: 0.5, validation: 0.25, test: 0.25, seed: 1 }]);
+    expectStatus(empty, 201);
+    assert.deepEqual(
+      empty.body.versions.map((version) => version.splitName),
+      ['train'],
+    );
+    assert.deepEqual(empty.body.skipped, [
+      { splitName: 'validation', reason: 'no rows' },
+      { splitName: 'test', reason: 'no rows' },
+    ]);
+    const versions = await api<{ data: Version[] }>('GET', `/api/v1/datasets/${tiny}/versions`);
+    assert.ok(
+      versions.body.data.every((version) => version.rowCount > 0),
+      'no empty version',
+    );
+  });
+
+  it('records transform durations in tuneforge_transform_duration_seconds', async () => {
+    const metrics = await fetch(`${testApp.baseUrl}/metrics`, {
+      headers: { Authorization: `Bearer ${testApp.adminKey}` },
+    });
+    assert.equal(metrics.status, 200);
+    const text = await metrics.text();
+    assert.match(text, /tuneforge_transform_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
+    assert.match(text, /tuneforge_transform_duration_seconds_count\{outcome="refused"\} [1-9]/);
+  });
+});
+
+describe('dataset transforms past their output limits', () => {
+  let testApp: TestApp;
+  let api: ReturnType<typeof apiClient>;
+  const provenance = { source: 'generated for tests', license: 'CC0-1.0', containsPersonalData: 'no' };
+
+  before(async () => {
+    testApp = await startTestApp({ TRANSFORM_MAX_OUTPUT_ROWS: '50', TRANSFORM_MAX_OUTPUT_BYTES: '4kb' });
+    api = apiClient(testApp.baseUrl, testApp.adminKey);
+  });
+  after(async () => {
+    await testApp.close();
+  });
+
+  const dataset = async (name: string, rows: Row[]) => {
+    const created = await api<{ id: string }>('POST', '/api/v1/datasets', {
+      name,
+      task: 'classification',
+      ...provenance,
+    });
+    expectStatus(created, 201);
+    expectStatus(
+      await api('POST', `/api/v1/datasets/${created.body.id}/versions`, jsonl(rows), {
+        'Content-Type': 'application/x-ndjson',
+      }),
+      201,
+    );
+    return created.body.id;
+  };
+  const expectStopped = async (id: string, steps: unknown[], limit: string) => {
+    const response = await api<Problem>('POST', `/api/v1/datasets/${id}/versions/1/transforms`, { steps });
+    expectStatus(response, 422);
+    assert.equal(response.body.code, 'transform_output_too_large');
+    assert.equal(response.body.details[0].limit, limit);
+    assert.equal(response.body.details[0].reason, 'output too large');
+    const versions = await api<{ data: unknown[] }>('GET', `/api/v1/datasets/${id}/versions`);
+    assert.equal(versions.body.data.length, 1, 'nothing was stored');
+    const spools = await readdir(path.join(testApp.config.dataDir, 'tmp', 'transforms'));
+    assert.deepEqual(spools, [], 'no spool is left behind');
+  };
+
+  it('stops a step that passes the row limit while running (oversampling cannot be estimated)', async () => {
+    const id = await dataset('imbalanced', [
+      ...Array.from({ length: 30 }, (_, index) => ({ text: `common ${index}`, label: 'common' })),
+      ...Array.from({ length: 10 }, (_, index) => ({ text: `rare ${index}`, label: 'rare' })),
+    ]);
+    await expectStopped(id, [{ op: 'oversample', strategy: 'match_majority', seed: 1 }], 'rows');
+  });
+
+  it('stops a step that passes the byte limit', async () => {
+    const id = await dataset(
+      'wordy',
+      Array.from({ length: 20 }, (_, index) => ({ text: `${'long words '.repeat(30)}${index}`, label: 'a' })),
+    );
+    await expectStopped(id, [{ op: 'clean', lowercase: true }], 'bytes');
   });
 });

@@ -453,12 +453,36 @@ export class ListRowsQueryDto {
 
 export class ListDatasetVersionsQueryDto extends PageQueryDto {}
 
+export class SkippedTransformOutputDto {
+  @ApiProperty({
+    description: 'The split part that made no version.',
+    enum: ['train', 'validation', 'test'],
+    example: 'test',
+  })
+  splitName: 'train' | 'validation' | 'test';
+
+  @ApiProperty({
+    description: '`fraction 0`: the split gave it no share; `no rows`: its share came to no rows.',
+    enum: ['fraction 0', 'no rows'],
+    example: 'fraction 0',
+  })
+  reason: 'fraction 0' | 'no rows';
+}
+
 export class TransformResultDto {
   @ApiProperty({
-    description: 'The new versions: one, or train, validation and test after a split.',
+    description:
+      'The new versions: one, or one per split part (train, validation, test) that has rows; see `skipped` for the others.',
     type: [DatasetVersionDto],
   })
   versions: DatasetVersionDto[];
+
+  @ApiProperty({
+    description: 'Split parts that made no version, and why (empty without a split).',
+    type: [SkippedTransformOutputDto],
+    example: [{ splitName: 'test', reason: 'fraction 0' }],
+  })
+  skipped: SkippedTransformOutputDto[];
 
   @ApiProperty({
     description: 'What each step did (rows in and out, and details such as removed duplicates or redaction counts).',

@@ -11,6 +11,7 @@ import {
   ApiPayloadTooLargeResponse,
   ApiProduces,
   ApiTags,
+  ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -31,6 +32,7 @@ import {
   TransformResultDto,
   UploadDatasetVersionQueryDto,
 } from './dataset.dto.js';
+import { DatasetTransformsService } from './transforms/dataset-transforms.service.js';
 import { CreateTransformDto } from './transforms/transform-spec.js';
 import { DatasetsService } from './datasets.service.js';
 import { closeAfterAnswer, RAW_UPLOAD_TYPES, uploadSource } from './upload-source.js';
@@ -39,7 +41,10 @@ import { closeAfterAnswer, RAW_UPLOAD_TYPES, uploadSource } from './upload-sourc
 @ApiBadRequestResponse({ description: 'The request is invalid.', type: ErrorResponseDto })
 @Controller('api/v1/datasets')
 export class DatasetsController {
-  constructor(private readonly datasetsService: DatasetsService) {}
+  constructor(
+    private readonly datasetsService: DatasetsService,
+    private readonly datasetTransformsService: DatasetTransformsService,
+  ) {}
 
   @Post()
   @Authenticated({ scope: 'datasets:write' })
@@ -226,19 +231,31 @@ export class DatasetsController {
   @ApiOperation({
     summary: 'Transform a version into new versions',
     description:
-      'Applies the steps in order (clean, dedupe, redact, map_labels, drop_rows, normalize, augment_text, augment_numeric, oversample, split) ' +
-      'and stores the result as new versions linked to this one. Deterministic: the same version and steps give the same bytes and versions.',
+      'Applies the steps in order (clean, dedupe, redact, map_labels, drop_rows, drop_invalid, normalize, augment_text, augment_numeric, ' +
+      'oversample, split) in a worker thread, streaming from storage to storage, and stores the result as new versions linked to this one. ' +
+      'Deterministic: the same version and steps give the same bytes and versions. An `invalid` version is transformed from a first ' +
+      '`drop_invalid` step, which drops its failing rows. A split part with fraction 0 or no rows makes no version (see `skipped`).',
   })
   @ApiCreatedResponse({ type: TransformResultDto })
   @ApiNotFoundResponse({ description: 'No such dataset or version in this project.', type: ErrorResponseDto })
-  @ApiConflictResponse({ description: 'The version is invalid or deleted.', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'The version is deleted, or invalid and the steps do not start with drop_invalid (`invalid_state`).',
+    type: ErrorResponseDto,
+  })
+  @ApiUnprocessableEntityResponse({
+    description:
+      '`transform_output_too_large`: a step would write more rows than TRANSFORM_MAX_OUTPUT_ROWS (refused before running, ' +
+      'with the estimate in `details`) or, while running, more rows or bytes than TRANSFORM_MAX_OUTPUT_ROWS / ' +
+      'TRANSFORM_MAX_OUTPUT_BYTES, or more memory than TRANSFORM_WORKER_MEMORY. Nothing is stored.',
+    type: ErrorResponseDto,
+  })
   transformDatasetVersion(
     @CurrentPrincipal() principal: Principal,
     @Param('datasetId', uuidParam('datasetId')) datasetId: string,
     @Param('version', positiveIntParam('version')) version: number,
     @Body() body: CreateTransformDto,
   ): Promise<TransformResultDto> {
-    return this.datasetsService.transformVersion(principal, datasetId, version, body);
+    return this.datasetTransformsService.transformVersion(principal, datasetId, version, body);
   }
 
   @Delete(':datasetId/versions/:version')

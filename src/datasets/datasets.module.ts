@@ -7,11 +7,21 @@ import { DatasetEntity } from './dataset.entity.js';
 import { DatasetsController } from './datasets.controller.js';
 import { DatasetsService } from './datasets.service.js';
 import { QualityReportEntity } from './quality-report.entity.js';
+import { DatasetTransformsService } from './transforms/dataset-transforms.service.js';
+import { TransformMetrics } from './transforms/transform-metrics.js';
+import { TransformRunner } from './transforms/transform-runner.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([DatasetEntity, DatasetVersionEntity, QualityReportEntity])],
   controllers: [DatasetsController],
-  providers: [DatasetsService, DatasetIngestor, DatasetMetrics],
+  providers: [
+    DatasetsService,
+    DatasetIngestor,
+    DatasetMetrics,
+    DatasetTransformsService,
+    TransformRunner,
+    TransformMetrics,
+  ],
   exports: [DatasetsService],
 })
 export class DatasetsModule {}

@@ -26,14 +26,9 @@ import {
   DatasetVersionListDto,
   ListRowsQueryDto,
   QualityReportDto,
-  TransformResultDto,
   UploadDatasetVersionQueryDto,
 } from './dataset.dto.js';
-import { readAllRecords, readDatasetBatches, STORED_FILE_LIMITS } from './parsing/dataset-reader.js';
-import { redactPersonalData } from './privacy/personal-data.js';
-import { applyTransforms } from './transforms/transform-engine.js';
-import type { CreateTransformDto } from './transforms/transform-spec.js';
-import { TransformError, type TransformResult, type TransformStep } from './transforms/transform-types.js';
+import { readDatasetBatches, STORED_FILE_LIMITS } from './parsing/dataset-reader.js';
 import { thresholdProblems, type ReferenceProfile } from './quality/quality-report.js';
 import { QualityReportEntity } from './quality-report.entity.js';
 
@@ -368,66 +363,6 @@ export class DatasetsService {
     };
   }
 
-  /**
-   * Applies transform steps to a ready version and stores each output (one, or train/validation/test
-   * after a split) as a new JSONL version linked to its parent with the spec. Deterministic: the same
-   * parent and spec give the same bytes, so a repeated request returns the same versions.
-   */
-  async transformVersion(
-    principal: Principal,
-    datasetId: string,
-    versionNumber: number,
-    request: CreateTransformDto,
-  ): Promise<TransformResultDto> {
-    const { dataset, version } = await this.visibleVersion(principal, datasetId, versionNumber);
-    const artifactKey = this.liveArtifactKey(version);
-    if (version.state !== 'ready') {
-      throw new DomainError(
-        ErrorCode.InvalidState,
-        `Version ${version.version} is ${version.state}: only ready versions can be transformed`,
-        [{ reason: version.state }],
-      );
-    }
-    if (version.sizeBytes > MAX_TRANSFORM_BYTES) {
-      throw new DomainError(
-        ErrorCode.PayloadTooLarge,
-        `Transforms run in memory and take versions up to ${MAX_TRANSFORM_BYTES} bytes`,
-        [{ reason: 'version too large to transform', limit: MAX_TRANSFORM_BYTES }],
-      );
-    }
-    const rows = await readAllRecords(await this.store.get(artifactKey), {
-      format: version.format,
-      compression: version.compression,
-      ...STORED_FILE_LIMITS,
-    });
-    const steps = request.steps as unknown as TransformStep[];
-    let result: TransformResult;
-    try {
-      result = applyTransforms(rows, steps, { task: dataset.task, schema: dataset.schema, redact: redactPersonalData });
-    } catch (error) {
-      if (error instanceof TransformError) {
-        throw DomainError.validation(error.message, [{ field: error.field, reason: error.reason, rows: error.rows }]);
-      }
-      throw error;
-    }
-    const versions: DatasetVersionDto[] = [];
-    for (const output of result.outputs) {
-      const outcome = await this.createVersion(principal, dataset, {
-        source: Readable.from(jsonlChunks(output.rows)),
-        format: 'jsonl',
-        parent: {
-          versionId: version.id,
-          transformSpec: steps,
-          transformReport: result.report,
-          splitName: output.name === 'all' ? null : output.name,
-          statistics: result.statistics,
-        },
-      });
-      versions.push(outcome.version);
-    }
-    return { versions, report: result.report as unknown as Record<string, unknown>[], statistics: result.statistics };
-  }
-
   /** Removes the file and keeps the row as a tombstone for lineage. */
   async deleteVersion(principal: Principal, datasetId: string, versionNumber: number): Promise<DatasetVersionDto> {
     const { version } = await this.visibleVersion(principal, datasetId, versionNumber);
@@ -524,24 +459,6 @@ export class DatasetsService {
     if (dataset.containsPersonalData !== 'no') {
       await this.audit.record(request, principal, { action, status: 200, targetId: version.id });
     }
-  }
-}
-
-/** Transforms hold a version in memory: bounded so that one request cannot exhaust the process. */
-export const MAX_TRANSFORM_BYTES = 512 * 1024 * 1024;
-
-/** Rows as JSONL, in chunks of about 1 MiB, without one big string. */
-function* jsonlChunks(rows: DatasetRecord[]): Generator<Uint8Array> {
-  let buffer = '';
-  for (const row of rows) {
-    buffer += `${JSON.stringify(row)}\n`;
-    if (buffer.length >= 1 << 20) {
-      yield Buffer.from(buffer, 'utf8');
-      buffer = '';
-    }
-  }
-  if (buffer) {
-    yield Buffer.from(buffer, 'utf8');
   }
 }
 

@@ -234,7 +234,8 @@ export class JobsService {
       throw DomainError.validation(
         `${field}: version ${versionNumber} of ${dataset.name} is ${version.state}` +
           (version.state === 'invalid'
-            ? ` (${version.errorRowCount} rows failed validation; fix them with a transform first)`
+            ? ` (${version.errorRowCount} rows failed validation; make a ready version without them with a transform ` +
+              `whose first step is {"op":"drop_invalid"}: POST /api/v1/datasets/${datasetId}/versions/${versionNumber}/transforms)`
             : ''),
         [{ field: `${field}.version`, reason: version.state }],
       );

@@ -272,7 +272,7 @@ export const downloadDatasetVersion = <ThrowOnError extends boolean = false>(opt
 /**
  * Transform a version into new versions
  *
- * Applies the steps in order (clean, dedupe, redact, map_labels, drop_rows, normalize, augment_text, augment_numeric, oversample, split) and stores the result as new versions linked to this one. Deterministic: the same version and steps give the same bytes and versions.
+ * Applies the steps in order (clean, dedupe, redact, map_labels, drop_rows, drop_invalid, normalize, augment_text, augment_numeric, oversample, split) in a worker thread, streaming from storage to storage, and stores the result as new versions linked to this one. Deterministic: the same version and steps give the same bytes and versions. An `invalid` version is transformed from a first `drop_invalid` step, which drops its failing rows. A split part with fraction 0 or no rows makes no version (see `skipped`).
  */
 export const transformDatasetVersion = <ThrowOnError extends boolean = false>(options: Options<TransformDatasetVersionData, ThrowOnError>) => (options.client ?? client).post<TransformDatasetVersionResponses, TransformDatasetVersionErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -40,7 +40,7 @@ export type ReadinessDto = {
 /**
  * Machine-readable error code.
  */
-export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'exceeds_memory_budget' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
+export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'transform_output_too_large' | 'exceeds_memory_budget' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
 
 export type ErrorDetailDto = {
     /**
@@ -767,6 +767,16 @@ export type DropRowsStepDto = {
 };
 
 /**
+ * Drops the rows that fail validation for the dataset's task and schema, and lists them with the reason: the way to a `ready` version from an `invalid` one. Must be the first step.
+ */
+export type DropInvalidStepDto = {
+    /**
+     * The step type.
+     */
+    op: 'drop_invalid';
+};
+
+/**
  * `zscore`: (x − mean) / population std; `minmax`: (x − min) / (max − min). A zero spread maps every value to 0.
  */
 export type NormalizationMethod = 'zscore' | 'minmax';
@@ -926,6 +936,8 @@ export type CreateTransformDto = {
     } & MapLabelsStepDto) | ({
         op: 'drop_rows';
     } & DropRowsStepDto) | ({
+        op: 'drop_invalid';
+    } & DropInvalidStepDto) | ({
         op: 'normalize';
     } & NormalizeStepDto) | ({
         op: 'augment_text';
@@ -938,11 +950,26 @@ export type CreateTransformDto = {
     } & SplitStepDto)>;
 };
 
+export type SkippedTransformOutputDto = {
+    /**
+     * The split part that made no version.
+     */
+    splitName: 'train' | 'validation' | 'test';
+    /**
+     * `fraction 0`: the split gave it no share; `no rows`: its share came to no rows.
+     */
+    reason: 'fraction 0' | 'no rows';
+};
+
 export type TransformResultDto = {
     /**
-     * The new versions: one, or train, validation and test after a split.
+     * The new versions: one, or one per split part (train, validation, test) that has rows; see `skipped` for the others.
      */
     versions: Array<DatasetVersionDto>;
+    /**
+     * Split parts that made no version, and why (empty without a split).
+     */
+    skipped: Array<SkippedTransformOutputDto>;
     /**
      * What each step did (rows in and out, and details such as removed duplicates or redaction counts).
      */
@@ -2706,9 +2733,13 @@ export type TransformDatasetVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The version is invalid or deleted.
+     * The version is deleted, or invalid and the steps do not start with drop_invalid (`invalid_state`).
      */
     409: ErrorResponseDto;
+    /**
+     * `transform_output_too_large`: a step would write more rows than TRANSFORM_MAX_OUTPUT_ROWS (refused before running, with the estimate in `details`) or, while running, more rows or bytes than TRANSFORM_MAX_OUTPUT_ROWS / TRANSFORM_MAX_OUTPUT_BYTES, or more memory than TRANSFORM_WORKER_MEMORY. Nothing is stored.
+     */
+    422: ErrorResponseDto;
     /**
      * Rate limit reached; see Retry-After.
      */

@@ -5,7 +5,7 @@
 import { assertUnreachable } from '../../platform/errors/error-codes.js';
 import type { Random } from './random.js';
 import { EDA_OPERATIONS, type AugmentTextStep, type EdaOperation } from './transform-types.js';
-import { fail, labelKey, syntheticCopy, type StepFunction, type TrackedRow } from './transform-rows.js';
+import { fail, labelKey, syntheticCopy, type StepFunction } from './transform-rows.js';
 
 /**
  * One EDA variant of `text`. Words are whitespace-separated and re-joined with single spaces.
@@ -58,7 +58,7 @@ export function edaVariant(text: string, operation: EdaOperation, alpha: number,
  * after all existing rows and in row order; each copy uses one operation drawn from `operations`
  * on every string input field, and keeps the row's label and other fields.
  */
-export const augmentTextStep: StepFunction<AugmentTextStep> = (rows, step, context, random) => {
+export const augmentTextStep: StepFunction<AugmentTextStep> = (input, step, context, random) => {
   const labelField = context.schema.labelField;
   if (step.labels !== undefined && labelField === undefined) {
     return fail(context, `labels needs a dataset with a label field (this ${context.task} dataset has none)`);
@@ -70,8 +70,13 @@ export const augmentTextStep: StepFunction<AugmentTextStep> = (rows, step, conte
   let skippedNoText = 0;
   let unchanged = 0;
   let eligible = 0;
-  const copies: TrackedRow[] = [];
-  for (const row of rows) {
+  let added = 0;
+  const output = context.newSink();
+  // The rows first, then a second read of the input for the copies, which follow all rows.
+  for (const row of input.rows()) {
+    output.write(row);
+  }
+  for (const row of input.rows()) {
     if (onlyLabels && labelField !== undefined) {
       const key = labelKey(row.record[labelField]);
       if (key === undefined || !onlyLabels.has(key)) {
@@ -96,18 +101,19 @@ export const augmentTextStep: StepFunction<AugmentTextStep> = (rows, step, conte
       if (textFields.every((field) => typeof row.record[field] !== 'string' || record[field] === row.record[field])) {
         unchanged += 1;
       }
-      copies.push(syntheticCopy(row, record));
+      output.write(syntheticCopy(row, record));
+      added += 1;
     }
   }
   return {
-    rows: [...rows, ...copies],
+    output: output.finish(),
     details: {
       technique: step.technique,
       alpha: step.alpha,
       operations,
       eligibleRows: eligible,
       skippedWithoutText: skippedNoText,
-      added: copies.length,
+      added,
       byOperation,
       unchangedCopies: unchanged,
     },

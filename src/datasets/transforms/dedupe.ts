@@ -36,63 +36,81 @@ interface Removed {
   similarity?: number;
 }
 
-export const dedupeStep: StepFunction<DedupeStep> = (rows, step, context) => {
+/**
+ * Memory grows with the kept rows only: exact mode keeps a 16-byte digest prefix and an index per
+ * distinct row; near mode keeps each kept row's signature (64 × 4 bytes) and its 16 LSH band keys.
+ */
+export const dedupeStep: StepFunction<DedupeStep> = (input, step, context) => {
   const inputFields = context.schema.inputFields;
   const removed = new RowList<Removed>();
-  const kept: TrackedRow[] = [];
-  const describe = (index: number, keptIndex: number, similarity?: number): Removed => ({
-    ...rowReference(rows, index),
+  const output = context.newSink();
+  // Step-input index -> engine-input index of kept rows that later rows may duplicate.
+  const sourceOfKept = new Map<number, number>();
+  const describe = (row: TrackedRow, index: number, keptIndex: number, similarity?: number): Removed => ({
+    ...rowReference(row, index),
     duplicateOf: keptIndex,
-    duplicateOfSource: rows[keptIndex].source,
+    duplicateOfSource: sourceOfKept.get(keptIndex) as number,
     ...(similarity === undefined ? {} : { similarity }),
   });
 
   switch (step.mode) {
     case 'exact': {
       const firstByKey = new Map<string, number>();
-      rows.forEach((row, index) => {
-        const key = exactDuplicateKey(row.record, inputFields);
+      let index = 0;
+      for (const row of input.rows()) {
+        // 128 bits of the digest as a short string: collision-free in practice, a third of the base64 size.
+        const key = createHash('sha256')
+          .update(normaliseText(inputText(row.record, inputFields)))
+          .digest()
+          .toString('latin1', 0, 16);
         const first = firstByKey.get(key);
         if (first === undefined) {
           firstByKey.set(key, index);
-          kept.push(row);
+          sourceOfKept.set(index, row.source);
+          output.write(row);
         } else {
-          removed.add(() => describe(index, first));
+          const at = index;
+          removed.add(() => describe(row, at, first));
         }
-      });
+        index += 1;
+      }
       break;
     }
     case 'near': {
       const threshold = step.threshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD;
       const hasher = new MinHasher(MINHASH_PERMUTATIONS);
-      const index = new LshIndex<number>(LSH_BANDS, LSH_ROWS);
-      const signatures: Uint32Array[] = [];
-      rows.forEach((row, rowIndex) => {
+      const lsh = new LshIndex<number>(LSH_BANDS, LSH_ROWS);
+      const signatures = new Map<number, Uint32Array>();
+      let rowIndex = 0;
+      for (const row of input.rows()) {
         const signature = nearDuplicateSignature(hasher, row.record, inputFields);
-        signatures[rowIndex] = signature;
         // Only kept rows are indexed, so a chain a~b~c with a≁c keeps a and c.
         let best: { index: number; similarity: number } | undefined;
-        for (const candidate of index.candidates(signature)) {
-          const similarity = estimatedJaccard(signature, signatures[candidate]);
+        for (const candidate of lsh.candidates(signature)) {
+          const similarity = estimatedJaccard(signature, signatures.get(candidate) as Uint32Array);
           if (similarity >= threshold && (!best || candidate < best.index)) {
             best = { index: candidate, similarity };
           }
         }
         if (best) {
           const match = best;
-          removed.add(() => describe(rowIndex, match.index, match.similarity));
+          const at = rowIndex;
+          removed.add(() => describe(row, at, match.index, match.similarity));
         } else {
-          index.add(signature, rowIndex);
-          kept.push(row);
+          lsh.add(signature, rowIndex);
+          signatures.set(rowIndex, signature);
+          sourceOfKept.set(rowIndex, row.source);
+          output.write(row);
         }
-      });
+        rowIndex += 1;
+      }
       break;
     }
     default:
       return assertUnreachable(step.mode);
   }
   return {
-    rows: kept,
+    output: output.finish(),
     details: {
       mode: step.mode,
       ...(step.mode === 'near' ? { threshold: step.threshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD } : {}),

@@ -1,11 +1,13 @@
-/** Steps that work on whole rows by label or length: map_labels, drop_rows and oversample. */
+/** Steps that work on whole rows by label, length or validity: map_labels, drop_rows, drop_invalid and oversample. */
 import { inputText, tokenize } from '../text/text.js';
-import type { DropRowsStep, MapLabelsStep, OversampleStep } from './transform-types.js';
+import { validateRow } from '../quality/row-validator.js';
+import type { DropInvalidStep, DropRowsStep, MapLabelsStep, OversampleStep } from './transform-types.js';
 import {
   compareStrings,
   fail,
-  labelCounts,
+  LabelCounter,
   labelKey,
+  NO_LABEL,
   rowReference,
   RowList,
   sortedObject,
@@ -28,22 +30,27 @@ export function classificationLabelField(context: StepContext): string {
 }
 
 /** map_labels: renames classes; several old labels mapped to one new label merges them. */
-export const mapLabelsStep: StepFunction<MapLabelsStep> = (rows, step, context) => {
+export const mapLabelsStep: StepFunction<MapLabelsStep> = (input, step, context) => {
   const labelField = classificationLabelField(context);
   const seen = new Set<string>();
   const unmapped = new Set<string>();
   let mappedRows = 0;
   let droppedRows = 0;
-  const output: TrackedRow[] = [];
-  for (const row of rows) {
+  const before = new LabelCounter(labelField);
+  const after = new LabelCounter(labelField);
+  const output = context.newSink();
+  const keep = (row: TrackedRow): void => {
+    after.add(row.record);
+    output.write(row);
+  };
+  for (const row of input.rows()) {
+    before.add(row.record);
     const key = labelKey(row.record[labelField]);
     if (key !== undefined && Object.hasOwn(step.mapping, key)) {
       seen.add(key);
       const target = step.mapping[key];
       mappedRows += 1;
-      output.push(
-        row.record[labelField] === target ? row : { ...row, record: { ...row.record, [labelField]: target } },
-      );
+      keep(row.record[labelField] === target ? row : { ...row, record: { ...row.record, [labelField]: target } });
       continue;
     }
     if (key !== undefined) {
@@ -52,7 +59,7 @@ export const mapLabelsStep: StepFunction<MapLabelsStep> = (rows, step, context) 
     if (step.dropUnmapped) {
       droppedRows += 1;
     } else {
-      output.push(row);
+      keep(row);
     }
   }
   const sources = new Map<string, string[]>();
@@ -62,10 +69,10 @@ export const mapLabelsStep: StepFunction<MapLabelsStep> = (rows, step, context) 
   }
   const merged = new Map([...sources].filter(([, from]) => from.length > 1));
   return {
-    rows: output,
+    output: output.finish(),
     details: {
-      labelsBefore: labelCounts(rows, labelField),
-      labelsAfter: labelCounts(output, labelField),
+      labelsBefore: before.result(),
+      labelsAfter: after.result(),
       mappedRows,
       droppedRows,
       merged: sortedObject(merged),
@@ -97,7 +104,7 @@ function codePointLength(text: string): number {
  * joined input text (characters are Unicode code points; tokens as tokenize counts them).
  * `dropEmpty` also drops rows whose label (or completion) is missing or blank.
  */
-export const dropRowsStep: StepFunction<DropRowsStep> = (rows, step, context) => {
+export const dropRowsStep: StepFunction<DropRowsStep> = (input, step, context) => {
   const labelField = context.schema.labelField;
   if (step.labels !== undefined && labelField === undefined) {
     return fail(context, `labels needs a dataset with a label field (this ${context.task} dataset has none)`);
@@ -144,19 +151,63 @@ export const dropRowsStep: StepFunction<DropRowsStep> = (rows, step, context) =>
     return undefined;
   };
 
-  const output: TrackedRow[] = [];
-  rows.forEach((row, index) => {
+  const output = context.newSink();
+  let index = 0;
+  for (const row of input.rows()) {
     const reason = reasonToDrop(row);
     if (reason === undefined) {
-      output.push(row);
+      output.write(row);
     } else {
       byReason[reason] += 1;
-      removed.add(() => ({ ...rowReference(rows, index), reason }));
+      const at = index;
+      removed.add(() => ({ ...rowReference(row, at), reason }));
     }
-  });
+    index += 1;
+  }
   return {
-    rows: output,
+    output: output.finish(),
     details: { removedCount: removed.count, byReason, removed: removed.items, removedTruncated: removed.truncated },
+  };
+};
+
+/**
+ * drop_invalid: drops the rows that fail the upload's validation for the dataset's task and schema
+ * (a missing label, a missing input, a label of the wrong type, malformed chat messages), and
+ * reports them with the reason; lines of the parent that could not be read as rows at all (invalid
+ * JSON, a ragged CSV row) are reported as well. What is left is a version that can be `ready`.
+ */
+export const dropInvalidStep: StepFunction<DropInvalidStep> = (input, _step, context) => {
+  const removed = new RowList<{ index: number; source: number; line?: number; field?: string; reason: string }>();
+  const byReason = new Map<string, number>();
+  const output = context.newSink();
+  let index = 0;
+  for (const row of input.rows()) {
+    const line = context.lineOf?.(row.source);
+    const problem = validateRow(row.record, context.task, context.schema, line ?? 0);
+    if (problem) {
+      byReason.set(problem.reason, (byReason.get(problem.reason) ?? 0) + 1);
+      const at = index;
+      removed.add(() => ({
+        ...rowReference(row, at),
+        ...(line === undefined ? {} : { line }),
+        ...(problem.field === undefined ? {} : { field: problem.field }),
+        reason: problem.reason,
+      }));
+    } else {
+      output.write(row);
+    }
+    index += 1;
+  }
+  return {
+    output: output.finish(),
+    details: {
+      removedCount: removed.count,
+      byReason: sortedObject(byReason),
+      removed: removed.items,
+      removedTruncated: removed.truncated,
+      unreadableLines: context.unreadable?.count ?? 0,
+      unreadable: context.unreadable?.errors ?? [],
+    },
   };
 };
 
@@ -166,19 +217,26 @@ export const dropRowsStep: StepFunction<DropRowsStep> = (rows, step, context) =>
  * copied as evenly as possible; they are appended after the existing rows, classes in label order.
  * Rows without a label are neither counted nor copied.
  */
-export const oversampleStep: StepFunction<OversampleStep> = (rows, step, context, random) => {
+export const oversampleStep: StepFunction<OversampleStep> = (input, step, context, random) => {
   const labelField = classificationLabelField(context);
-  const byClass = new Map<string, TrackedRow[]>();
-  for (const row of rows) {
+  // Per class, the indices of its rows: four bytes a row. The rows themselves stay in the spool.
+  const byClass = new Map<string, number[]>();
+  const before = new LabelCounter(labelField);
+  const output = context.newSink();
+  let index = 0;
+  for (const row of input.rows()) {
+    before.add(row.record);
+    output.write(row);
     const key = labelKey(row.record[labelField]);
     if (key !== undefined) {
       const members = byClass.get(key);
       if (members) {
-        members.push(row);
+        members.push(index);
       } else {
-        byClass.set(key, [row]);
+        byClass.set(key, [index]);
       }
     }
+    index += 1;
   }
   let majority = 0;
   for (const members of byClass.values()) {
@@ -187,7 +245,10 @@ export const oversampleStep: StepFunction<OversampleStep> = (rows, step, context
   // The epsilon keeps 0.3 × 10 = 3.0000000000000004 from rounding up to 4.
   const target = step.strategy === 'ratio' ? Math.ceil((step.ratio ?? 1) * majority - 1e-9) : majority;
   const added = new Map<string, number>();
-  const copies: TrackedRow[] = [];
+  const after = new LabelCounter(labelField);
+  for (const [key, count] of Object.entries(before.result())) {
+    after.add({ [labelField]: key === NO_LABEL ? undefined : key }, count);
+  }
   for (const key of [...byClass.keys()].sort(compareStrings)) {
     const members = byClass.get(key) ?? [];
     const missing = target - members.length;
@@ -195,23 +256,24 @@ export const oversampleStep: StepFunction<OversampleStep> = (rows, step, context
       continue;
     }
     added.set(key, missing);
-    let order: TrackedRow[] = [];
+    let order: number[] = [];
     for (let copy = 0; copy < missing; copy += 1) {
       if (order.length === 0) {
         order = random.shuffle([...members]);
       }
-      copies.push(syntheticCopy(order.pop() as TrackedRow));
+      const copied = syntheticCopy(input.rowAt(order.pop() as number));
+      after.add(copied.record);
+      output.write(copied);
     }
   }
-  const output = [...rows, ...copies];
   return {
-    rows: output,
+    output: output.finish(),
     details: {
       strategy: step.strategy,
       ...(step.strategy === 'ratio' ? { ratio: step.ratio } : {}),
       targetCount: target,
-      labelsBefore: labelCounts(rows, labelField),
-      labelsAfter: labelCounts(output, labelField),
+      labelsBefore: before.result(),
+      labelsAfter: after.result(),
       added: sortedObject(added),
     },
   };

@@ -45,70 +45,93 @@ export function allocate(size: number, fractions: readonly number[], deficits: n
   return counts;
 }
 
-export const splitStep: StepFunction<SplitStep> = (rows, step, context, random) => {
+/**
+ * Reads the rows once (twice when stratified: first for the classes) and keeps an index per original
+ * row (a few bytes) and one byte per row for its partition; where each source row went comes from
+ * the spool's index, without reading the rows.
+ */
+export const splitStep: StepFunction<SplitStep> = (input, step, context, random) => {
   const fractions = [step.train, step.validation, step.test];
   const labelField = context.schema.labelField;
   const stratified = (step.stratify ?? true) && context.task === 'classification' && labelField !== undefined;
 
   const strata = new Map<string, number[]>();
-  rows.forEach((row, index) => {
-    if (row.synthetic) {
-      return;
+  let maxSource = -1;
+  let index = 0;
+  // Unstratified, the rows' origins are enough: the records are not read.
+  const firstPass: Iterable<{ source: number; synthetic: boolean; record?: TrackedRow['record'] }> = stratified
+    ? input.rows()
+    : input.origins();
+  for (const row of firstPass) {
+    maxSource = Math.max(maxSource, row.source);
+    if (!row.synthetic) {
+      const key =
+        stratified && labelField !== undefined && row.record ? (labelKey(row.record[labelField]) ?? NO_LABEL) : '';
+      const members = strata.get(key);
+      if (members) {
+        members.push(index);
+      } else {
+        strata.set(key, [index]);
+      }
     }
-    const key = stratified && labelField !== undefined ? (labelKey(row.record[labelField]) ?? NO_LABEL) : '';
-    const members = strata.get(key);
-    if (members) {
-      members.push(index);
-    } else {
-      strata.set(key, [index]);
-    }
-  });
+    index += 1;
+  }
 
-  const assignment = new Map<number, SplitName>();
-  const partitionOfSource = new Map<number, SplitName>();
+  // Partition codes: 0 none yet, 1 train, 2 validation, 3 test.
+  const assignment = new Uint8Array(input.count);
   const byClass = new Map<string, Record<SplitName, number>>();
   const deficits = [0, 0, 0];
   for (const key of [...strata.keys()].sort(compareStrings)) {
     const members = random.shuffle([...(strata.get(key) ?? [])]);
     const counts = allocate(members.length, fractions, deficits);
     let offset = 0;
-    SPLIT_NAMES.forEach((name, split) => {
-      for (const index of members.slice(offset, offset + counts[split])) {
-        assignment.set(index, name);
-        partitionOfSource.set(rows[index].source, name);
+    SPLIT_NAMES.forEach((_name, split) => {
+      for (const member of members.slice(offset, offset + counts[split])) {
+        assignment[member] = split + 1;
       }
       offset += counts[split];
     });
     byClass.set(key, { train: counts[0], validation: counts[1], test: counts[2] });
   }
+  strata.clear();
 
-  const partitions: Record<SplitName, TrackedRow[]> = { train: [], validation: [], test: [] };
+  // Where each original row went, by source; synthetic rows follow their source.
+  const partitionOfSource = new Uint8Array(maxSource + 1);
+  index = 0;
+  for (const row of input.origins()) {
+    if (!row.synthetic) {
+      partitionOfSource[row.source] = assignment[index] || 1;
+    }
+    index += 1;
+  }
+
+  const sinks = { train: context.newSink(), validation: context.newSink(), test: context.newSink() };
   let syntheticToTrain = 0;
   let syntheticDropped = 0;
-  rows.forEach((row, index) => {
+  index = 0;
+  for (const row of input.rows()) {
     if (!row.synthetic) {
-      partitions[assignment.get(index) ?? 'train'].push(row);
-      return;
-    }
-    const sourcePartition = partitionOfSource.get(row.source);
-    if (sourcePartition === 'validation' || sourcePartition === 'test') {
+      sinks[SPLIT_NAMES[(assignment[index] || 1) - 1]].write(row);
+    } else if (partitionOfSource[row.source] === 2 || partitionOfSource[row.source] === 3) {
       syntheticDropped += 1;
     } else {
       syntheticToTrain += 1;
-      partitions.train.push(row);
+      sinks.train.write(row);
     }
-  });
+    index += 1;
+  }
+  const partitions = { train: sinks.train.finish(), validation: sinks.validation.finish(), test: sinks.test.finish() };
 
   return {
-    rows: [...partitions.train, ...partitions.validation, ...partitions.test],
+    output: context.newSink().finish(),
     partitions,
     details: {
       fractions: { train: step.train, validation: step.validation, test: step.test },
       stratified,
       sizes: {
-        train: partitions.train.length,
-        validation: partitions.validation.length,
-        test: partitions.test.length,
+        train: partitions.train.count,
+        validation: partitions.validation.count,
+        test: partitions.test.count,
       },
       ...(stratified ? { byClass: sortedObject(byClass) } : {}),
       syntheticToTrain,

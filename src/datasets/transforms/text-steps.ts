@@ -1,7 +1,7 @@
 /** Steps that rewrite text in place: clean and redact. */
 import type { DatasetTask } from '../dataset-types.js';
 import { PERSONAL_DATA_TYPES, type CleanStep, type PersonalDataType, type RedactStep } from './transform-types.js';
-import { fail, requireKnownFields, rewriteTextFields, type StepFunction, type TrackedRow } from './transform-rows.js';
+import { fail, KnownFields, rewriteTextFields, type StepFunction } from './transform-rows.js';
 
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&',
@@ -102,7 +102,7 @@ export function cleanText(text: string, options: CleanOptions): string {
  * `"pos"` are one class) but not lowercasing, HTML or control stripping, which could merge classes
  * silently; list the label field in `fields` to apply everything to it.
  */
-export const cleanStep: StepFunction<CleanStep> = (rows, step, context) => {
+export const cleanStep: StepFunction<CleanStep> = (input, step, context) => {
   const options: CleanOptions = {
     trim: step.trim ?? true,
     nfkc: step.nfkc ?? true,
@@ -110,9 +110,7 @@ export const cleanStep: StepFunction<CleanStep> = (rows, step, context) => {
     stripHtml: step.stripHtml ?? false,
     lowercase: step.lowercase ?? false,
   };
-  if (step.fields) {
-    requireKnownFields(rows, step.fields, context);
-  }
+  const known = step.fields ? new KnownFields(step.fields) : undefined;
   const fields = step.fields ?? context.schema.inputFields;
   const labelField = context.schema.labelField;
   const cleanLabels =
@@ -125,7 +123,9 @@ export const cleanStep: StepFunction<CleanStep> = (rows, step, context) => {
   let valuesChanged = 0;
   let rowsChanged = 0;
   let labelsChanged = 0;
-  const output = rows.map((row): TrackedRow => {
+  const output = context.newSink();
+  for (const row of input.rows()) {
+    known?.see(row.record);
     const cleaned = rewriteTextFields(row.record, fields, (text) => cleanText(text, options));
     let record = cleaned.record;
     valuesChanged += cleaned.changed;
@@ -135,13 +135,15 @@ export const cleanStep: StepFunction<CleanStep> = (rows, step, context) => {
       record = label.record;
     }
     if (record === row.record) {
-      return row;
+      output.write(row);
+      continue;
     }
     rowsChanged += 1;
-    return { ...row, record };
-  });
+    output.write({ ...row, record });
+  }
+  known?.check(context);
   return {
-    rows: output,
+    output: output.finish(),
     details: { fields, options, valuesChanged, labelsChanged, rowsChanged },
   };
 };
@@ -150,21 +152,21 @@ export const cleanStep: StepFunction<CleanStep> = (rows, step, context) => {
  * redact: replaces personal data with typed placeholders through the injected redactor, in
  * `fields` (default: the input fields, plus the completion of prompt-completion datasets).
  */
-export const redactStep: StepFunction<RedactStep> = (rows, step, context) => {
+export const redactStep: StepFunction<RedactStep> = (input, step, context) => {
   const redact = context.redact;
   if (!redact) {
     return fail(context, 'no personal-data redactor is configured');
   }
-  if (step.fields) {
-    requireKnownFields(rows, step.fields, context);
-  }
+  const known = step.fields ? new KnownFields(step.fields) : undefined;
   const fields =
     step.fields ?? defaultRedactionFields(context.task, context.schema.inputFields, context.schema.labelField);
   const types = step.types ? new Set<PersonalDataType>(step.types) : undefined;
   const counts = new Map<PersonalDataType, number>();
   let rowsChanged = 0;
   let valuesChanged = 0;
-  const output = rows.map((row): TrackedRow => {
+  const output = context.newSink();
+  for (const row of input.rows()) {
+    known?.see(row.record);
     const result = rewriteTextFields(row.record, fields, (text) => {
       const redacted = redact(text, types);
       for (const type of PERSONAL_DATA_TYPES) {
@@ -177,11 +179,13 @@ export const redactStep: StepFunction<RedactStep> = (rows, step, context) => {
     });
     valuesChanged += result.changed;
     if (result.record === row.record) {
-      return row;
+      output.write(row);
+      continue;
     }
     rowsChanged += 1;
-    return { ...row, record: result.record };
-  });
+    output.write({ ...row, record: result.record });
+  }
+  known?.check(context);
   const byType: Partial<Record<PersonalDataType, number>> = {};
   for (const type of PERSONAL_DATA_TYPES) {
     const count = counts.get(type);
@@ -190,7 +194,7 @@ export const redactStep: StepFunction<RedactStep> = (rows, step, context) => {
     }
   }
   return {
-    rows: output,
+    output: output.finish(),
     details: { fields, types: step.types ?? [...PERSONAL_DATA_TYPES], redactions: byType, valuesChanged, rowsChanged },
   };
 };

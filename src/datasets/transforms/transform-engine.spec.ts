@@ -577,3 +577,46 @@ describe('determinism', () => {
     assert.deepEqual(input, copy);
   });
 });
+
+describe('drop_invalid step', () => {
+  it('drops the rows that fail validation for the task, listing them with line and reason', () => {
+    const input: DatasetRecord[] = [
+      { text: 'fine', label: 'a' },
+      { text: 'no label' },
+      { label: 'b' },
+      { text: 'fine too', label: 'b' },
+      { text: 'object label', label: { nested: true } },
+    ];
+    const lines = [1, 2, 4, 5, 7];
+    const result = applyTransforms(input, [{ op: 'drop_invalid' }], {
+      ...classification,
+      lineOf: (source) => lines[source],
+      unreadable: { count: 1, errors: [{ line: 3, reason: 'not valid JSON' }] },
+    });
+    assert.deepEqual(rowsOf(result), [input[0], input[3]]);
+    const details = result.report[0].details;
+    assert.equal(details.removedCount, 3);
+    assert.deepEqual(
+      (details.removed as { source: number; line: number; field: string }[]).map((row) => [
+        row.source,
+        row.line,
+        row.field,
+      ]),
+      [
+        [1, 2, 'label'],
+        [2, 4, 'text'],
+        [4, 7, 'label'],
+      ],
+    );
+    assert.equal(details.unreadableLines, 1);
+    assert.deepEqual(details.unreadable, [{ line: 3, reason: 'not valid JSON' }]);
+  });
+
+  it('must be the first step', () => {
+    throwsTransformError(
+      () => applyTransforms([{ text: 'a', label: 'x' }], [{ op: 'clean' }, { op: 'drop_invalid' }], classification),
+      1,
+      /first step/,
+    );
+  });
+});

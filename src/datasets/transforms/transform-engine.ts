@@ -3,12 +3,13 @@
  * the new rows (split into train/validation/test when the spec ends with a split), the statistics
  * inference needs, and a report of what each step did.
  *
- * Pure and deterministic: no clock, no Math.random (each seeded step has its own PRNG), stable
- * sorts and code-unit string order, so the same rows and spec give byte-identical output.
+ * Deterministic: no clock, no Math.random (each seeded step has its own PRNG), stable sorts and
+ * code-unit string order, so the same rows and spec give byte-identical output.
  *
- * In memory: every step holds the whole dataset as an array (fine for datasets of up to a few
- * hundred MB; beyond that, run it in a worker with a raised heap). Each step is a separate
- * `StepFunction`, so row-local steps (clean, redact, drop_rows, map_labels) can later stream.
+ * Streaming: each step reads the previous step's spool and writes its own (files on local disk in
+ * the transform worker, arrays in `applyTransforms`), so memory holds a few bytes of bookkeeping
+ * per row, plus what a step needs globally (dedupe's digests, the split's class index); every
+ * step's output is bounded by `limits`, checked on each row written.
  */
 import { assertUnreachable } from '../../platform/errors/error-codes.js';
 import type { DatasetRecord } from '../dataset-types.js';
@@ -16,7 +17,8 @@ import { augmentTextStep } from './augment-text.js';
 import { dedupeStep } from './dedupe.js';
 import { augmentNumericStep, normalizeStep } from './numeric-steps.js';
 import { createRandom, type Random } from './random.js';
-import { dropRowsStep, mapLabelsStep, oversampleStep } from './row-steps.js';
+import { memorySpool, MemorySpoolFactory, type RowSink, type RowSpool, type SpoolFactory } from './row-spool.js';
+import { dropInvalidStep, dropRowsStep, mapLabelsStep, oversampleStep } from './row-steps.js';
 import { splitStep } from './split.js';
 import { cleanStep, redactStep } from './text-steps.js';
 import {
@@ -31,14 +33,15 @@ import {
   PERSONAL_DATA_TYPES,
   TRANSFORM_OPS,
   TransformError,
+  TransformLimitError,
   type NormalizationStatistics,
   type TransformContext,
-  type TransformOutput,
+  type TransformOutputName,
   type TransformResult,
   type TransformStep,
   type TransformStepReport,
 } from './transform-types.js';
-import type { StepContext, StepOutcome, TrackedRow } from './transform-rows.js';
+import type { StepContext, StepOutcome } from './transform-rows.js';
 
 /**
  * Checks a spec against the dataset's task and schema without touching rows: known ops, value
@@ -112,6 +115,9 @@ export function validateTransformSpec(spec: readonly TransformStep[], context: T
           `labels needs a dataset with a label field (this ${context.task} dataset has none)`,
         );
         break;
+      case 'drop_invalid':
+        check(index === 0, 'drop_invalid must be the first step');
+        break;
       case 'normalize':
         check(isFieldList(step.fields), 'fields must be a non-empty list of field names');
         check(NORMALIZATION_METHODS.includes(step.method), `method must be one of ${NORMALIZATION_METHODS.join(', ')}`);
@@ -174,28 +180,30 @@ export function validateTransformSpec(spec: readonly TransformStep[], context: T
   });
 }
 
-function runStep(rows: TrackedRow[], step: TransformStep, context: StepContext, random: Random): StepOutcome {
+function runStep(input: RowSpool, step: TransformStep, context: StepContext, random: Random): StepOutcome {
   switch (step.op) {
     case 'clean':
-      return cleanStep(rows, step, context, random);
+      return cleanStep(input, step, context, random);
     case 'dedupe':
-      return dedupeStep(rows, step, context, random);
+      return dedupeStep(input, step, context, random);
     case 'redact':
-      return redactStep(rows, step, context, random);
+      return redactStep(input, step, context, random);
     case 'map_labels':
-      return mapLabelsStep(rows, step, context, random);
+      return mapLabelsStep(input, step, context, random);
     case 'drop_rows':
-      return dropRowsStep(rows, step, context, random);
+      return dropRowsStep(input, step, context, random);
+    case 'drop_invalid':
+      return dropInvalidStep(input, step, context, random);
     case 'normalize':
-      return normalizeStep(rows, step, context, random);
+      return normalizeStep(input, step, context, random);
     case 'augment_text':
-      return augmentTextStep(rows, step, context, random);
+      return augmentTextStep(input, step, context, random);
     case 'augment_numeric':
-      return augmentNumericStep(rows, step, context, random);
+      return augmentNumericStep(input, step, context, random);
     case 'oversample':
-      return oversampleStep(rows, step, context, random);
+      return oversampleStep(input, step, context, random);
     case 'split':
-      return splitStep(rows, step, context, random);
+      return splitStep(input, step, context, random);
     default:
       return assertUnreachable(step);
   }
@@ -206,47 +214,154 @@ function seedOf(step: TransformStep, index: number): number {
   return 'seed' in step ? step.seed : index;
 }
 
+/** The most rows and bytes (as JSON Lines) any one step may write; unset means no limit. */
+export interface OutputLimits {
+  rows?: number;
+  bytes?: number;
+}
+
+export interface RunOptions {
+  spools: SpoolFactory;
+  limits?: OutputLimits;
+  /** Called before each step starts (progress, and a hook that can hold the run). */
+  beforeStep?: (index: number, step: TransformStep) => void;
+}
+
+export interface SpooledOutput {
+  name: TransformOutputName;
+  spool: RowSpool;
+}
+
+export interface SpooledResult {
+  /** `[all]`, or `[train, validation, test]` when the spec ends with a split. */
+  outputs: SpooledOutput[];
+  statistics: TransformResult['statistics'];
+  report: TransformResult['report'];
+}
+
 /**
- * Applies `spec` to `rows` in order. Throws TransformError (step index, op, reason) when the spec
- * does not fit the dataset. The input records are not modified; unchanged rows are shared with
- * the input, changed and copied rows are new objects.
+ * Applies `spec` to the rows of `input` in order, each step reading the previous one's spool.
+ * Throws TransformError (step index, op, reason) when the spec does not fit the dataset, and
+ * TransformLimitError as soon as a step would write past `limits`; spools written so far are
+ * released before it throws. The input spool is the caller's and is left as it is.
+ */
+export function runTransforms(
+  input: RowSpool,
+  spec: readonly TransformStep[],
+  context: TransformContext,
+  options: RunOptions,
+): SpooledResult {
+  validateTransformSpec(spec, context);
+  const normalization: Record<string, NormalizationStatistics> = {};
+  const report: TransformStepReport[] = [];
+  let current = input;
+  let outputs: SpooledOutput[] | undefined;
+  // Sinks of the running step, so that a step that stops leaves nothing behind.
+  let stepSinks: { sink: RowSink; spool?: RowSpool }[] = [];
+  const release = (spool: RowSpool) => {
+    if (spool !== input) {
+      spool.release();
+    }
+  };
+  try {
+    spec.forEach((step, index) => {
+      options.beforeStep?.(index, step);
+      // One budget per step, shared by its sinks (the split's three partitions count together).
+      let rows = 0;
+      let bytes = 0;
+      const limits = options.limits ?? {};
+      stepSinks = [];
+      const newSink = (): RowSink => {
+        let sinkRows = 0;
+        let sinkBytes = 0;
+        const sink = options.spools.create((nextRows, nextBytes) => {
+          const addedRows = nextRows - sinkRows;
+          const addedBytes = nextBytes - sinkBytes;
+          if (limits.rows !== undefined && rows + addedRows > limits.rows) {
+            throw new TransformLimitError(index, step.op, 'rows', limits.rows);
+          }
+          if (limits.bytes !== undefined && bytes + addedBytes > limits.bytes) {
+            throw new TransformLimitError(index, step.op, 'bytes', limits.bytes);
+          }
+          rows += addedRows;
+          bytes += addedBytes;
+          sinkRows = nextRows;
+          sinkBytes = nextBytes;
+        });
+        const tracked: { sink: RowSink; spool?: RowSpool } = { sink };
+        stepSinks.push(tracked);
+        return {
+          write: (row) => sink.write(row),
+          finish: () => {
+            tracked.spool = sink.finish();
+            return tracked.spool;
+          },
+          abort: () => sink.abort(),
+        };
+      };
+      const stepContext: StepContext = { ...context, step: index, op: step.op, normalization, newSink };
+      const outcome = runStep(current, step, stepContext, createRandom(seedOf(step, index)));
+      const partitions = outcome.partitions;
+      report.push({
+        step: index,
+        op: step.op,
+        rowsIn: current.count,
+        rowsOut: partitions
+          ? partitions.train.count + partitions.validation.count + partitions.test.count
+          : outcome.output.count,
+        details: outcome.details,
+      });
+      Object.assign(normalization, outcome.normalization ?? {});
+      release(current);
+      current = outcome.output;
+      if (partitions) {
+        outputs = [
+          { name: 'train', spool: partitions.train },
+          { name: 'validation', spool: partitions.validation },
+          { name: 'test', spool: partitions.test },
+        ];
+      }
+    });
+  } catch (error) {
+    release(current);
+    for (const tracked of stepSinks) {
+      if (tracked.spool) {
+        tracked.spool.release();
+      } else {
+        tracked.sink.abort();
+      }
+    }
+    throw error;
+  }
+  if (outputs) {
+    release(current);
+  }
+  return {
+    outputs: outputs ?? [{ name: 'all', spool: current }],
+    statistics: Object.keys(normalization).length > 0 ? { normalization } : {},
+    report,
+  };
+}
+
+/**
+ * Applies `spec` to `rows` in memory (tests and small callers; the service streams through
+ * runTransforms in a worker). Throws TransformError (step index, op, reason) when the spec does
+ * not fit the dataset. The input records are not modified.
  */
 export function applyTransforms(
   rows: readonly DatasetRecord[],
   spec: readonly TransformStep[],
   context: TransformContext,
+  limits?: OutputLimits,
 ): TransformResult {
-  validateTransformSpec(spec, context);
-  let current: TrackedRow[] = rows.map((record, source) => ({ record, source, synthetic: false }));
-  const normalization: Record<string, NormalizationStatistics> = {};
-  const report: TransformStepReport[] = [];
-  let outputs: TransformOutput[] | undefined;
-
-  spec.forEach((step, index) => {
-    const stepContext: StepContext = { ...context, step: index, op: step.op, normalization };
-    const outcome = runStep(current, step, stepContext, createRandom(seedOf(step, index)));
-    report.push({
-      step: index,
-      op: step.op,
-      rowsIn: current.length,
-      rowsOut: outcome.rows.length,
-      details: outcome.details,
-    });
-    Object.assign(normalization, outcome.normalization ?? {});
-    if (outcome.partitions) {
-      const { train, validation, test } = outcome.partitions;
-      outputs = [
-        { name: 'train', rows: train.map((row) => row.record) },
-        { name: 'validation', rows: validation.map((row) => row.record) },
-        { name: 'test', rows: test.map((row) => row.record) },
-      ];
-    }
-    current = outcome.rows;
-  });
-
+  const input = memorySpool(rows.map((record, source) => ({ record, source, synthetic: false })));
+  const result = runTransforms(input, spec, context, { spools: new MemorySpoolFactory(), limits });
   return {
-    outputs: outputs ?? [{ name: 'all', rows: current.map((row) => row.record) }],
-    statistics: Object.keys(normalization).length > 0 ? { normalization } : {},
-    report,
+    outputs: result.outputs.map((output) => ({
+      name: output.name,
+      rows: [...output.spool.rows()].map((row) => row.record),
+    })),
+    statistics: result.statistics,
+    report: result.report,
   };
 }

@@ -1,6 +1,7 @@
 /** What every step function shares: tracked rows, the step context and small deterministic helpers. */
-import type { DatasetRecord, DatasetSchema, DatasetTask } from '../dataset-types.js';
+import type { DatasetRecord, DatasetSchema, DatasetTask, RowError } from '../dataset-types.js';
 import type { Random } from './random.js';
+import type { RowSink, RowSpool } from './row-spool.js';
 import {
   TransformError,
   type NormalizationStatistics,
@@ -26,22 +27,29 @@ export interface StepContext {
   op: TransformOp;
   /** Statistics of earlier normalize steps. */
   normalization: Readonly<Record<string, NormalizationStatistics>>;
+  /** A new sink for this step's output (the split opens three); the engine bounds what it takes. */
+  newSink: () => RowSink;
+  /** The line of an input row in the parent's file, when known. */
+  lineOf?: (source: number) => number | undefined;
+  /** Lines of the parent that could not be read as rows at all (invalid JSON, ragged CSV). */
+  unreadable?: { count: number; errors: RowError[] };
 }
 
 export interface StepOutcome {
-  rows: TrackedRow[];
+  output: RowSpool;
   details: Record<string, unknown>;
   normalization?: Record<string, NormalizationStatistics>;
-  /** Set by the split step only. */
-  partitions?: { train: TrackedRow[]; validation: TrackedRow[]; test: TrackedRow[] };
+  /** Set by the split step only; `output` is then empty. */
+  partitions?: { train: RowSpool; validation: RowSpool; test: RowSpool };
 }
 
 /**
- * One step: rows in, rows out. Steps never mutate the records they are given (a changed row is a
- * new object), so a later streaming engine can feed them chunks of rows where the step allows it.
+ * One step: a spool of rows in, a spool out. A step reads its input in order (as often as it
+ * needs) or by index, and keeps only small per-row bookkeeping in memory. Steps never mutate the
+ * records they read.
  */
 export type StepFunction<S extends TransformStep> = (
-  rows: TrackedRow[],
+  input: RowSpool,
   step: S,
   context: StepContext,
   random: Random,
@@ -76,15 +84,21 @@ export function labelKey(value: unknown): string | undefined {
   return JSON.stringify(value);
 }
 
-/** Rows per class, with keys in code-unit order; rows without a label are counted under `(none)`. */
-export function labelCounts(rows: TrackedRow[], labelField: string | undefined): Record<string, number> {
-  const counts = new Map<string, number>();
-  for (const row of rows) {
-    const key = labelField === undefined ? undefined : labelKey(row.record[labelField]);
+/** Counts rows per class; `result()` has keys in code-unit order, rows without a label under `(none)`. */
+export class LabelCounter {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly labelField: string | undefined) {}
+
+  add(record: DatasetRecord, times = 1): void {
+    const key = this.labelField === undefined ? undefined : labelKey(record[this.labelField]);
     const name = key ?? NO_LABEL;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
+    this.counts.set(name, (this.counts.get(name) ?? 0) + times);
   }
-  return sortedObject(counts);
+
+  result(): Record<string, number> {
+    return sortedObject(this.counts);
+  }
 }
 
 export const NO_LABEL = '(none)';
@@ -98,8 +112,7 @@ export function sortedObject<V>(entries: Map<string, V>): Record<string, V> {
 }
 
 /** A row as reports name it: its index in the step's input and in the engine's input. */
-export function rowReference(rows: TrackedRow[], index: number): { index: number; source: number; synthetic?: true } {
-  const row = rows[index];
+export function rowReference(row: TrackedRow, index: number): { index: number; source: number; synthetic?: true } {
   return row.synthetic ? { index, source: row.source, synthetic: true } : { index, source: row.source };
 }
 
@@ -120,14 +133,37 @@ export class RowList<T> {
   }
 }
 
-/** Fails when a field named in the step appears in none of the rows (a typo, most likely). */
-export function requireKnownFields(rows: TrackedRow[], fields: string[], context: StepContext): void {
-  if (rows.length === 0) {
-    return;
+/**
+ * Notes which of the step's fields the rows have; `check()` fails when one appears in none of them
+ * (a typo, most likely). Fed during a step's pass, so the check costs no extra read.
+ */
+export class KnownFields {
+  private readonly missing: Set<string>;
+  private rows = 0;
+
+  constructor(private readonly fields: string[]) {
+    this.missing = new Set(fields);
   }
-  const unknown = fields.filter((field) => !rows.some((row) => Object.hasOwn(row.record, field)));
-  if (unknown.length > 0) {
-    fail(context, `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: no row has it`);
+
+  see(record: DatasetRecord): void {
+    this.rows += 1;
+    if (this.missing.size > 0) {
+      for (const field of this.missing) {
+        if (Object.hasOwn(record, field)) {
+          this.missing.delete(field);
+        }
+      }
+    }
+  }
+
+  check(context: StepContext): void {
+    if (this.rows === 0) {
+      return;
+    }
+    const unknown = this.fields.filter((field) => this.missing.has(field));
+    if (unknown.length > 0) {
+      fail(context, `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: no row has it`);
+    }
   }
 }
 
@@ -191,30 +227,40 @@ export function numericValue(value: unknown): number | undefined {
   return undefined;
 }
 
-/** The numeric values of `field` in every row; fails listing the rows whose value is not numeric. */
-export function numericColumn(rows: TrackedRow[], field: string, context: StepContext): number[] {
-  const values: number[] = [];
-  const bad: number[] = [];
-  rows.forEach((row, index) => {
-    const value = numericValue(row.record[field]);
+/**
+ * Collects the rows whose `field` is not numeric (the first 10, and the count) during a pass;
+ * `check()` fails listing them.
+ */
+export class NumericCheck {
+  private readonly shown: { index: number; source: number; value: unknown }[] = [];
+  private bad = 0;
+
+  constructor(readonly field: string) {}
+
+  see(row: TrackedRow, index: number): number | undefined {
+    const value = numericValue(row.record[this.field]);
     if (value === undefined) {
-      bad.push(index);
-    } else {
-      values.push(value);
+      this.bad += 1;
+      if (this.shown.length < 10) {
+        this.shown.push({ index, source: row.source, value: row.record[this.field] });
+      }
     }
-  });
-  if (bad.length > 0) {
-    const shown = bad.slice(0, 10);
-    const described = shown
-      .map((index) => `row ${index} (input row ${rows[index].source}): ${describeValue(rows[index].record[field])}`)
+    return value;
+  }
+
+  check(context: StepContext): void {
+    if (this.bad === 0) {
+      return;
+    }
+    const described = this.shown
+      .map((item) => `row ${item.index} (input row ${item.source}): ${describeValue(item.value)}`)
       .join('; ');
     fail(
       context,
-      `field ${field} has ${bad.length} non-numeric value${bad.length > 1 ? 's' : ''}: ${described}${bad.length > shown.length ? '; …' : ''}`,
-      shown.map((index) => rows[index].source),
+      `field ${this.field} has ${this.bad} non-numeric value${this.bad > 1 ? 's' : ''}: ${described}${this.bad > this.shown.length ? '; …' : ''}`,
+      this.shown.map((item) => item.source),
     );
   }
-  return values;
 }
 
 function describeValue(value: unknown): string {

@@ -46,6 +46,7 @@ import {
   type CleanStep,
   type DedupeMode,
   type DedupeStep,
+  type DropInvalidStep,
   type DropRowsStep,
   type EdaOperation,
   type MapLabelsStep,
@@ -329,6 +330,16 @@ export class DropRowsStepDto implements DropRowsStep {
 }
 
 @ApiSchema({
+  description:
+    "Drops the rows that fail validation for the dataset's task and schema, and lists them with the reason: " +
+    'the way to a `ready` version from an `invalid` one. Must be the first step.',
+})
+export class DropInvalidStepDto implements DropInvalidStep {
+  @Op('drop_invalid')
+  op: 'drop_invalid';
+}
+
+@ApiSchema({
   description: 'Normalises numeric fields; the statistics are stored on the new version so inference can apply them.',
 })
 export class NormalizeStepDto implements NormalizeStep {
@@ -512,6 +523,7 @@ export type TransformStepDto =
   | RedactStepDto
   | MapLabelsStepDto
   | DropRowsStepDto
+  | DropInvalidStepDto
   | NormalizeStepDto
   | AugmentTextStepDto
   | AugmentNumericStepDto
@@ -524,6 +536,7 @@ export const STEP_DTO_BY_OP: { [Op in TransformOp]: ClassConstructor<Extract<Tra
   redact: RedactStepDto,
   map_labels: MapLabelsStepDto,
   drop_rows: DropRowsStepDto,
+  drop_invalid: DropInvalidStepDto,
   normalize: NormalizeStepDto,
   augment_text: AugmentTextStepDto,
   augment_numeric: AugmentNumericStepDto,

@@ -3,7 +3,7 @@
  * error. No Nest or class-validator here, so a worker thread can import it; the request DTOs in
  * transform-spec.ts implement these interfaces.
  */
-import type { DatasetRecord, DatasetSchema, DatasetTask } from '../dataset-types.js';
+import type { DatasetRecord, DatasetSchema, DatasetTask, RowError } from '../dataset-types.js';
 import type { PersonalDataType, RedactionResult } from '../privacy/personal-data.js';
 
 export { PERSONAL_DATA_TYPES, type PersonalDataType, type RedactionResult } from '../privacy/personal-data.js';
@@ -14,6 +14,7 @@ export const TRANSFORM_OPS = [
   'redact',
   'map_labels',
   'drop_rows',
+  'drop_invalid',
   'normalize',
   'augment_text',
   'augment_numeric',
@@ -90,6 +91,11 @@ export interface DropRowsStep {
   labels?: string[];
 }
 
+/** Drops the rows that fail validation (the repair of an `invalid` version); must be the first step. */
+export interface DropInvalidStep {
+  op: 'drop_invalid';
+}
+
 export interface NormalizeStep {
   op: 'normalize';
   fields: string[];
@@ -141,6 +147,7 @@ export type TransformStep =
   | RedactStep
   | MapLabelsStep
   | DropRowsStep
+  | DropInvalidStep
   | NormalizeStep
   | AugmentTextStep
   | AugmentNumericStep
@@ -155,6 +162,10 @@ export interface TransformContext {
   schema: DatasetSchema;
   /** Required when the spec has a `redact` step. */
   redact?: RedactFunction;
+  /** The parent file's line of an input row, for drop_invalid's report. */
+  lineOf?: (source: number) => number | undefined;
+  /** Lines of the parent that were not rows at all, for drop_invalid's report. */
+  unreadable?: { count: number; errors: RowError[] };
 }
 
 export interface NormalizationStatistics {
@@ -170,6 +181,19 @@ export type TransformOutputName = 'all' | 'train' | 'validation' | 'test';
 export interface TransformOutput {
   name: TransformOutputName;
   rows: DatasetRecord[];
+}
+
+/** The step's output would pass a configured limit: the step stops and nothing is kept. */
+export class TransformLimitError extends Error {
+  constructor(
+    readonly step: number,
+    readonly op: TransformOp,
+    readonly limit: 'rows' | 'bytes',
+    readonly maximum: number,
+  ) {
+    super(`step ${step} (${op}) would write more than ${maximum} ${limit === 'rows' ? 'rows' : 'bytes'}`);
+    this.name = 'TransformLimitError';
+  }
 }
 
 export interface TransformStepReport {
@@ -247,6 +271,7 @@ export function crossFieldProblems(step: TransformStep): string[] {
     }
     case 'clean':
     case 'dedupe':
+    case 'drop_invalid':
     case 'redact':
     case 'map_labels':
     case 'normalize':

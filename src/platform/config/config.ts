@@ -198,6 +198,23 @@ export class EnvironmentVariables {
   DATASET_MAX_LINE_BYTES?: string;
 
   @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  TRANSFORM_MAX_OUTPUT_ROWS?: number;
+
+  @IsOptional()
+  @IsString()
+  @Matches(SIZE_PATTERN, { message: 'TRANSFORM_MAX_OUTPUT_BYTES must be a size such as 10gb or 1048576' })
+  TRANSFORM_MAX_OUTPUT_BYTES?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(SIZE_PATTERN, { message: 'TRANSFORM_WORKER_MEMORY must be a size such as 2gb or 536870912' })
+  TRANSFORM_WORKER_MEMORY?: string;
+
+  @IsOptional()
   @Transform(toBoolean)
   @IsBoolean({ message: 'DB_MIGRATE_ON_START must be one of true, false' })
   DB_MIGRATE_ON_START?: boolean;
@@ -266,6 +283,14 @@ export interface AppConfig {
     maxInflatedBytes: number;
     /** Longest line (JSONL) or record (CSV). */
     maxLineBytes: number;
+  };
+  transforms: {
+    /** The most rows any one step of a transform may write (refused up front when certain). */
+    maxOutputRows: number;
+    /** The most bytes (as JSON Lines) any one step of a transform may write. */
+    maxOutputBytes: number;
+    /** Heap of a transform worker; past it the worker stops and the transform is refused. */
+    workerMemoryBytes: number;
   };
 }
 
@@ -344,6 +369,11 @@ export function loadConfig(
       maxUploadBytes: parseSize(env.DATASET_MAX_UPLOAD_BYTES ?? '10gb'),
       maxInflatedBytes: parseSize(env.DATASET_MAX_INFLATED_BYTES ?? '40gb'),
       maxLineBytes: parseSize(env.DATASET_MAX_LINE_BYTES ?? '1mb'),
+    },
+    transforms: {
+      maxOutputRows: env.TRANSFORM_MAX_OUTPUT_ROWS ?? 10_000_000,
+      maxOutputBytes: parseSize(env.TRANSFORM_MAX_OUTPUT_BYTES ?? '10gb'),
+      workerMemoryBytes: parseSize(env.TRANSFORM_WORKER_MEMORY ?? '2gb'),
     },
   };
 }

@@ -9,6 +9,8 @@ export enum ErrorCode {
   /** A request that is well-formed but cannot be done in the resource's current state. */
   InvalidState = 'invalid_state',
   PayloadTooLarge = 'payload_too_large',
+  /** A dataset transform whose output would pass TRANSFORM_MAX_OUTPUT_ROWS or TRANSFORM_MAX_OUTPUT_BYTES. */
+  TransformOutputTooLarge = 'transform_output_too_large',
   /** A training job whose memory estimate exceeds a trainer slot's budget. */
   ExceedsMemoryBudget = 'exceeds_memory_budget',
   UnsupportedMediaType = 'unsupported_media_type',
@@ -49,6 +51,7 @@ export function statusForCode(code: ErrorCode): number {
     case ErrorCode.UnsupportedMediaType:
       return 415;
     case ErrorCode.ExceedsMemoryBudget:
+    case ErrorCode.TransformOutputTooLarge:
       return 422;
     case ErrorCode.RateLimited:
       return 429;
