@@ -232,8 +232,7 @@ describe('failed authentications per client address', () => {
   let testApp: TestApp;
   let lookups = 0;
   let nowMs = Date.parse('2026-12-01T10:00:00Z');
-  const me = (key: string) =>
-    fetch(`${testApp.baseUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
+  const me = (key: string) => fetch(`${testApp.baseUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
   const randomKey = () => `tf_${randomUUID().replaceAll('-', '')}abcdefgh`;
 
   before(async () => {
