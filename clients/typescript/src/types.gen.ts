@@ -6,16 +6,20 @@ export type ClientOptions = {
 
 export type LivenessDto = {
     /**
-     * Always ok while the process serves requests.
+     * `ok` while the process can serve and recover; `failing` when it cannot (restart it).
      */
-    status: string;
+    status: 'ok' | 'failing';
+    /**
+     * Why the process cannot recover, when failing.
+     */
+    reason?: string;
 };
 
 export type HealthCheckDto = {
     /**
-     * ok, or failing with the reason.
+     * `ok`; `starting` or `restarting` (wait); `disabled` (not used on this replica, counts as ready); `unavailable`. Reasons are logged, not shown here.
      */
-    status: string;
+    status: 'ok' | 'starting' | 'restarting' | 'disabled' | 'unavailable';
     /**
      * Milliseconds the check took.
      */
@@ -24,17 +28,21 @@ export type HealthCheckDto = {
 
 export type ReadinessDto = {
     /**
-     * ok when every dependency answers, else unavailable.
+     * ok when every part is ready, else unavailable.
      */
     status: 'ok' | 'unavailable';
     /**
-     * The database check.
+     * The database.
      */
     database: HealthCheckDto;
     /**
-     * The artifact storage check.
+     * The artifact storage.
      */
     storage: HealthCheckDto;
+    /**
+     * The trainer pool: ready once its backend has loaded; `disabled` with TRAINER_SLOTS=0.
+     */
+    trainer: HealthCheckDto;
 };
 
 /**
@@ -246,9 +254,9 @@ export type CreatedApiKeyDto = {
      */
     revokedAt: string | null;
     /**
-     * The key itself. Shown this once: only its hash is stored.
+     * The key itself. Shown this once: only its hash is stored. Absent from a response replayed for a retried `Idempotency-Key`.
      */
-    secret: string;
+    secret?: string;
 };
 
 export type ApiKeyListDto = {
@@ -1693,6 +1701,15 @@ export type GetLivenessData = {
     url: '/health/live';
 };
 
+export type GetLivenessErrors = {
+    /**
+     * The process cannot recover; restart it.
+     */
+    503: LivenessDto;
+};
+
+export type GetLivenessError = GetLivenessErrors[keyof GetLivenessErrors];
+
 export type GetLivenessResponses = {
     200: LivenessDto;
 };
@@ -1708,7 +1725,7 @@ export type GetReadinessData = {
 
 export type GetReadinessErrors = {
     /**
-     * A dependency is failing.
+     * A part is not ready.
      */
     503: ReadinessDto;
 };
@@ -1738,9 +1755,13 @@ export type GetMetricsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetMetricsError = GetMetricsErrors[keyof GetMetricsErrors];
@@ -1775,9 +1796,13 @@ export type GetMeErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetMeError = GetMeErrors[keyof GetMeErrors];
@@ -1818,9 +1843,13 @@ export type ListProjectsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListProjectsError = ListProjectsErrors[keyof ListProjectsErrors];
@@ -1862,9 +1891,13 @@ export type CreateProjectErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateProjectError = CreateProjectErrors[keyof CreateProjectErrors];
@@ -1902,9 +1935,13 @@ export type GetProjectErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetProjectError = GetProjectErrors[keyof GetProjectErrors];
@@ -1949,9 +1986,13 @@ export type ListApiKeysErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
@@ -1993,9 +2034,13 @@ export type CreateApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
@@ -2033,9 +2078,13 @@ export type RevokeApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type RevokeApiKeyError = RevokeApiKeyErrors[keyof RevokeApiKeyErrors];
@@ -2073,9 +2122,13 @@ export type GetApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetApiKeyError = GetApiKeyErrors[keyof GetApiKeyErrors];
@@ -2120,9 +2173,13 @@ export type ListAuditEventsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListAuditEventsError = ListAuditEventsErrors[keyof ListAuditEventsErrors];
@@ -2163,9 +2220,13 @@ export type ListDatasetsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetsError = ListDatasetsErrors[keyof ListDatasetsErrors];
@@ -2207,9 +2268,13 @@ export type CreateDatasetErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateDatasetError = CreateDatasetErrors[keyof CreateDatasetErrors];
@@ -2247,9 +2312,13 @@ export type GetDatasetErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetError = GetDatasetErrors[keyof GetDatasetErrors];
@@ -2292,9 +2361,13 @@ export type ListDatasetVersionsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetVersionsError = ListDatasetVersionsErrors[keyof ListDatasetVersionsErrors];
@@ -2352,9 +2425,13 @@ export type UploadDatasetVersionErrors = {
      */
     415: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type UploadDatasetVersionError = UploadDatasetVersionErrors[keyof UploadDatasetVersionErrors];
@@ -2400,9 +2477,13 @@ export type DeleteDatasetVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type DeleteDatasetVersionError = DeleteDatasetVersionErrors[keyof DeleteDatasetVersionErrors];
@@ -2441,9 +2522,13 @@ export type GetDatasetVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetVersionError = GetDatasetVersionErrors[keyof GetDatasetVersionErrors];
@@ -2482,9 +2567,13 @@ export type GetDatasetVersionQualityErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetVersionQualityError = GetDatasetVersionQualityErrors[keyof GetDatasetVersionQualityErrors];
@@ -2536,9 +2625,13 @@ export type ListDatasetVersionRowsErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetVersionRowsError = ListDatasetVersionRowsErrors[keyof ListDatasetVersionRowsErrors];
@@ -2581,9 +2674,13 @@ export type DownloadDatasetVersionErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type DownloadDatasetVersionError = DownloadDatasetVersionErrors[keyof DownloadDatasetVersionErrors];
@@ -2635,9 +2732,13 @@ export type TransformDatasetVersionErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type TransformDatasetVersionError = TransformDatasetVersionErrors[keyof TransformDatasetVersionErrors];
@@ -2678,9 +2779,13 @@ export type ListModelsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListModelsError = ListModelsErrors[keyof ListModelsErrors];
@@ -2718,9 +2823,13 @@ export type GetModelErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetModelError = GetModelErrors[keyof GetModelErrors];
@@ -2767,9 +2876,13 @@ export type ListModelVersionsErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListModelVersionsError = ListModelVersionsErrors[keyof ListModelVersionsErrors];
@@ -2808,9 +2921,13 @@ export type GetModelVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetModelVersionError = GetModelVersionErrors[keyof GetModelVersionErrors];
@@ -2851,9 +2968,13 @@ export type ListJobsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobsError = ListJobsErrors[keyof ListJobsErrors];
@@ -2895,9 +3016,13 @@ export type CreateJobErrors = {
      */
     422: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateJobError = CreateJobErrors[keyof CreateJobErrors];
@@ -2935,9 +3060,13 @@ export type GetJobErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetJobError = GetJobErrors[keyof GetJobErrors];
@@ -2990,9 +3119,13 @@ export type ListJobEventsErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobEventsError = ListJobEventsErrors[keyof ListJobEventsErrors];
@@ -3035,9 +3168,13 @@ export type GetJobMetricsErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetJobMetricsError = GetJobMetricsErrors[keyof GetJobMetricsErrors];
@@ -3075,9 +3212,13 @@ export type ListJobCheckpointsErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobCheckpointsError = ListJobCheckpointsErrors[keyof ListJobCheckpointsErrors];
@@ -3119,9 +3260,13 @@ export type CancelJobErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
@@ -3163,9 +3308,13 @@ export type PauseJobErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type PauseJobError = PauseJobErrors[keyof PauseJobErrors];
@@ -3213,9 +3362,13 @@ export type ResumeJobErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ResumeJobError = ResumeJobErrors[keyof ResumeJobErrors];
@@ -3247,9 +3400,13 @@ export type GetTrainerStatusErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetTrainerStatusError = GetTrainerStatusErrors[keyof GetTrainerStatusErrors];
