@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmod, chown, mkdir, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, readdir, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -267,7 +267,7 @@ export class EmbeddedDatabase {
   }
 
   /** Starts the postmaster and resolves once it accepts connections; rejects if it exits first. */
-  private spawnServer(): Promise<void> {
+  private spawnServer(): Promise<ChildProcess> {
     const binaries = this.binaries!;
     const child = spawn(
       binaries.postgres,
@@ -286,7 +286,7 @@ export class EmbeddedDatabase {
       this.spawnOptions(),
     );
     this.child = child;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<ChildProcess>((resolve, reject) => {
       let ready = false;
       let recent = '';
       child.stdout?.on('data', (chunk: Buffer) => this.log(chunk.toString('utf8').trim()));
@@ -296,7 +296,7 @@ export class EmbeddedDatabase {
         recent = (recent + text).slice(-4096);
         if (!ready && recent.includes('database system is ready to accept connections')) {
           ready = true;
-          resolve();
+          resolve(child);
         }
       });
       child.once('error', (error) => {
@@ -321,19 +321,25 @@ export class EmbeddedDatabase {
     });
   }
 
+  private isRestarting(): boolean {
+    return this.currentState === 'restarting';
+  }
+
   /** Brings a server that died back on the same port and data, or gives up (`failed`). */
   private async restart(): Promise<void> {
     this.setState('restarting');
     this.child = undefined;
     for (let attempt = 1; attempt <= this.restartAttempts; attempt += 1) {
       await this.restartDelay(attempt);
-      if (this.currentState !== 'restarting') {
+      if (!this.isRestarting()) {
         return; // stopped meanwhile
       }
       try {
         await this.waitForOldServerProcesses();
-        await this.spawnServer();
-        if (this.currentState !== 'restarting') {
+        const child = await this.spawnServer();
+        if (!this.isRestarting()) {
+          // Stopped while this attempt was starting: do not leave the new server behind.
+          child.kill('SIGINT');
           return;
         }
         this.log(`embedded PostgreSQL restarted (attempt ${attempt})`);
@@ -354,8 +360,10 @@ export class EmbeddedDatabase {
    * server refuses to start while they live. They run in the data directory, which finds them.
    */
   private async waitForOldServerProcesses(): Promise<void> {
+    // /proc shows working directories with symbolic links resolved.
+    const directory = await realpath(this.directory).catch(() => this.directory);
     for (let waited = 0; waited < 30_000; waited += 100) {
-      if (!(await processesIn(this.directory))) {
+      if (!(await processesIn(directory))) {
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
