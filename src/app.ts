@@ -4,6 +4,8 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './platform/config/config.js';
+import { DatabaseStatus } from './platform/database/database-status.js';
+import type { EmbeddedDatabase } from './platform/database/embedded-database.js';
 import { createValidationPipe } from './platform/http/validation.js';
 import { requestMiddleware } from './platform/http/request-middleware.js';
 import { createLogger, PinoLoggerService } from './platform/logging/logger.js';
@@ -13,6 +15,8 @@ import { buildOpenApiDocument } from './platform/openapi.js';
 export interface CreateAppOptions {
   config: AppConfig;
   databaseUrl: string;
+  /** The supervised embedded server behind databaseUrl, when there is one. */
+  embeddedDatabase?: EmbeddedDatabase;
   logger?: PinoLogger;
   /** Build the module graph without instantiating providers (no database): for writing the spec. */
   preview?: boolean;
@@ -22,7 +26,11 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions): Promise<NestExpressApplication> {
   const logger = options.logger ?? createLogger(options.config.logLevel);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ config: options.config, databaseUrl: options.databaseUrl }),
+    AppModule.forRoot({
+      config: options.config,
+      databaseUrl: options.databaseUrl,
+      databaseStatus: new DatabaseStatus(options.embeddedDatabase),
+    }),
     {
       bodyParser: false,
       logger: new PinoLoggerService(logger),

@@ -6,7 +6,7 @@ import { createApp } from './app.js';
 import { AuthService } from './auth/auth.service.js';
 import { ConfigurationError, loadConfig, type AppConfig } from './platform/config/config.js';
 import { runMigrations } from './platform/database/data-source.js';
-import { EmbeddedDatabase } from './platform/database/embedded-database.js';
+import { EmbeddedDatabase, EmbeddedDatabaseSetupError } from './platform/database/embedded-database.js';
 import { createLogger } from './platform/logging/logger.js';
 
 function readConfig(): AppConfig {
@@ -29,14 +29,34 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    embedded = new EmbeddedDatabase(path.join(config.dataDir, 'postgres'), (message) =>
-      logger.debug({ component: 'postgres' }, message),
+    const database = new EmbeddedDatabase(
+      path.join(config.dataDir, 'postgres'),
+      (message) => logger.debug({ component: 'postgres' }, message),
+      { restartAttempts: config.databaseRestartAttempts },
     );
-    databaseUrl = await embedded.start();
+    embedded = database;
+    try {
+      databaseUrl = await database.start();
+    } catch (error) {
+      if (error instanceof EmbeddedDatabaseSetupError) {
+        console.error(error.message);
+        process.exit(78); // EX_CONFIG: nothing will change until the set-up does
+      }
+      throw error;
+    }
+    database.onStateChange((state) => {
+      if (state === 'restarting') {
+        logger.error('embedded PostgreSQL stopped unexpectedly; restarting it (requests get 503 meanwhile)');
+      } else if (state === 'running') {
+        logger.warn('embedded PostgreSQL is running again');
+      } else if (state === 'failed') {
+        logger.fatal('embedded PostgreSQL could not be restarted; /health/live now fails: restart TuneForge');
+      }
+    });
     logger.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
   }
 
-  const app = await createApp({ config, databaseUrl, logger });
+  const app = await createApp({ config, databaseUrl, embeddedDatabase: embedded, logger });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { AuthService } from '../src/auth/auth.service.js';
+import { Clock } from '../src/platform/clock.js';
 import { buildOpenApiDocument } from '../src/platform/openapi.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -223,5 +225,56 @@ describe('rate limiting', () => {
     assert.ok(Number(last?.headers.get('retry-after')) >= 1);
     const body = (await last?.json()) as ErrorBody;
     assert.equal(body.code, 'rate_limited');
+  });
+});
+
+describe('failed authentications per client address', () => {
+  let testApp: TestApp;
+  let lookups = 0;
+  let nowMs = Date.parse('2026-12-01T10:00:00Z');
+  const me = (key: string) => fetch(`${testApp.baseUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${key}` } });
+  const randomKey = () => `tf_${randomUUID().replaceAll('-', '')}abcdefgh`;
+
+  before(async () => {
+    testApp = await startTestApp({ AUTH_FAILURE_BURST: '4', AUTH_FAILURE_PER_MINUTE: '6' });
+    // The test sets the time, so the refill is driven by the test rather than by waiting.
+    testApp.app.get(Clock).now = () => new Date(nowMs);
+    const auth = testApp.app.get(AuthService);
+    const authenticate = auth.authenticate.bind(auth);
+    auth.authenticate = (token: string) => {
+      lookups += 1;
+      return authenticate(token);
+    };
+  });
+  after(async () => {
+    await testApp.close();
+  });
+
+  it('refuses an address with 429 after its failures, before any key lookup, until the allowance refills', async () => {
+    // Successful calls spend nothing.
+    for (let index = 0; index < 6; index += 1) {
+      assert.equal((await me(testApp.adminKey)).status, 200);
+    }
+    for (let index = 0; index < 4; index += 1) {
+      assert.equal((await me(randomKey())).status, 401);
+    }
+    const before = lookups;
+    const refused = await me(randomKey());
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '10');
+    const body = (await refused.json()) as ErrorBody;
+    assert.equal(body.code, 'rate_limited');
+    assert.match(body.message, /failed authentications/);
+    // A valid key (even one verified moments ago and cached) is refused too, without a lookup.
+    assert.equal((await me(testApp.adminKey)).status, 429);
+    assert.equal(lookups, before, 'a refused address still caused key lookups');
+
+    // One token back after 10 s (6 a minute): the valid key works, and keeps working.
+    nowMs += 10_000;
+    assert.equal((await me(testApp.adminKey)).status, 200);
+    assert.equal((await me(testApp.adminKey)).status, 200);
+    // One more failure spends that token again.
+    assert.equal((await me(randomKey())).status, 401);
+    assert.equal((await me(testApp.adminKey)).status, 429);
   });
 });

@@ -83,4 +83,33 @@ describe('Idempotency-Key', () => {
     expectStatus(created, 201);
     expectStatus(await api('POST', '/api/v1/jobs', job('x'), { 'Idempotency-Key': 'has space' }), 400);
   });
+
+  it('never stores a new API key secret and replays the key creation without it', async () => {
+    const body = { name: 'replayed-key', scopes: ['datasets:read'] };
+    const first = await api<{ id: string; secret?: string }>('POST', '/api/v1/api-keys', body, {
+      'Idempotency-Key': 'key-create-1',
+    });
+    expectStatus(first, 201);
+    const secret = first.body.secret ?? '';
+    assert.ok(secret.startsWith('tf_'));
+    assert.equal(first.headers.get('idempotent-redacted'), null);
+
+    const stored = await testApp.dataSource.query<Array<{ body: string }>>(
+      `SELECT response_body::text AS body FROM idempotency_keys WHERE key = 'key-create-1'`,
+    );
+    assert.equal(stored.length, 1);
+    assert.ok(!stored[0].body.includes(secret), 'the secret is stored with the idempotent response');
+    assert.ok(!stored[0].body.includes('"secret"'));
+
+    const replay = await api<{ id: string; secret?: string }>('POST', '/api/v1/api-keys', body, {
+      'Idempotency-Key': 'key-create-1',
+    });
+    expectStatus(replay, 201);
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replay.headers.get('idempotent-redacted'), 'secret');
+    assert.equal(replay.body.id, first.body.id);
+    assert.equal(replay.body.secret, undefined);
+    // The key itself still works: only the copy for replays lacks the secret.
+    expectStatus(await apiClient(testApp.baseUrl, secret)('GET', '/api/v1/me'), 200);
+  });
 });

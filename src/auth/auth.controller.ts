@@ -8,6 +8,7 @@ import {
   ApiConflictResponse,
   ApiBadRequestResponse,
 } from '@nestjs/swagger';
+import { SecretResponse } from '../idempotency/secret-response.decorator.js';
 import { ErrorResponseDto } from '../platform/errors/error.dto.js';
 import { uuidParam } from '../platform/http/params.js';
 import { PageQueryDto } from '../platform/http/pagination.js';
@@ -79,9 +80,19 @@ export class AuthController {
   @Authenticated({ scope: 'admin' })
   @ApiOperation({
     summary: 'Create an API key',
-    description: 'Returns the key with its secret, shown this once; only a hash is stored.',
+    description:
+      'Returns the key with its secret, shown this once; only a hash is stored. A retry with the same `Idempotency-Key` gets the key again without its secret (`Idempotent-Redacted: secret`): no copy of the secret is kept to replay.',
   })
-  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @SecretResponse('secret')
+  @ApiCreatedResponse({
+    type: CreatedApiKeyDto,
+    headers: {
+      'Idempotent-Redacted': {
+        description: 'On a replayed response: the fields left out because they carry a secret (`secret`).',
+        schema: { type: 'string', example: 'secret' },
+      },
+    },
+  })
   @ApiNotFoundResponse({ description: 'No such project, or not visible to this key.', type: ErrorResponseDto })
   createApiKey(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.authService.createApiKey(principal, body);

@@ -210,10 +210,12 @@ export class ApiKeyDto {
 
 export class CreatedApiKeyDto extends ApiKeyDto {
   @ApiProperty({
-    description: 'The key itself. Shown this once: only its hash is stored.',
+    description:
+      'The key itself. Shown this once: only its hash is stored. Absent from a response replayed for a retried `Idempotency-Key`.',
     example: 'tf_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90',
+    required: false,
   })
-  secret: string;
+  secret?: string;
 }
 
 export class ApiKeyListDto extends PageOf(ApiKeyDto, 'Keys, newest first.') {}

@@ -7,14 +7,14 @@ import { AuthService } from './auth.service.js';
 import { BearerStrategy } from './bearer.strategy.js';
 import { RateLimitGuard, ScopeGuard } from './guards.js';
 import { ProjectEntity } from './project.entity.js';
-import { RateLimiter } from './rate-limiter.js';
+import { AuthFailureLimiter, RateLimiter } from './rate-limiter.js';
 
 /** Global so that every module's @Authenticated routes find the guards' dependencies. */
 @Global()
 @Module({
   imports: [PassportModule, TypeOrmModule.forFeature([ProjectEntity, ApiKeyEntity])],
   controllers: [AuthController],
-  providers: [AuthService, BearerStrategy, RateLimiter, RateLimitGuard, ScopeGuard],
+  providers: [AuthService, BearerStrategy, RateLimiter, AuthFailureLimiter, RateLimitGuard, ScopeGuard],
   exports: [AuthService, RateLimiter, RateLimitGuard, ScopeGuard],
 })
 export class AuthModule {}

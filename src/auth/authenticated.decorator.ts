@@ -3,6 +3,7 @@ import { AuthGuard } from '@nestjs/passport';
 import {
   ApiBearerAuth,
   ApiForbiddenResponse,
+  ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -32,7 +33,15 @@ export function Authenticated(options: { scope?: Scope } = {}): MethodDecorator 
       description: options.scope ? `The key lacks the \`${options.scope}\` scope.` : 'The key may not do this.',
       type: ErrorResponseDto,
     }),
-    ApiTooManyRequestsResponse({ description: 'Rate limit reached; see Retry-After.', type: ErrorResponseDto }),
+    ApiTooManyRequestsResponse({
+      description:
+        'Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.',
+      type: ErrorResponseDto,
+    }),
+    ApiServiceUnavailableResponse({
+      description: 'The database (or artifact storage) cannot be reached; retry after Retry-After seconds.',
+      type: ErrorResponseDto,
+    }),
   );
 }
 

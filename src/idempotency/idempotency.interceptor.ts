@@ -9,6 +9,7 @@ import { DomainError } from '../platform/errors/domain-error.js';
 import { ErrorCode } from '../platform/errors/error-codes.js';
 import { canonicalJson } from '../platform/canonical-json.js';
 import { IdempotencyKeyEntity } from './idempotency-key.entity.js';
+import { REDACTED_HEADER, SECRET_RESPONSE_FIELDS, withoutSecrets } from './secret-response.decorator.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -20,7 +21,8 @@ const RETENTION_MS = 24 * 60 * 60 * 1000;
  * again instead of a second job or dataset. The key belongs to the caller's project. A retry while
  * the first is still running gets 409; the same key with a different request gets 409 too. A
  * request that fails releases its key, since it changed nothing. Streamed uploads are idempotent by
- * content already (the same bytes give the same version) and ignore the header.
+ * content already (the same bytes give the same version) and ignore the header. Fields marked with
+ * `@SecretResponse` are never stored: a replay lacks them and names them in `Idempotent-Redacted`.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -52,11 +54,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .update(`${request.method} ${request.originalUrl}\n${canonicalJson(request.body)}`)
       .digest('hex');
     const response = context.switchToHttp().getResponse<Response>();
+    const secretFields = (Reflect.getMetadata(SECRET_RESPONSE_FIELDS, handler) as string[] | undefined) ?? [];
 
     return from(this.begin(principal.projectId, key, requestHash)).pipe(
       concatMap((existing) => {
         if (existing) {
           response.setHeader('Idempotent-Replayed', 'true');
+          if (secretFields.length > 0) {
+            response.setHeader(REDACTED_HEADER, secretFields.join(', '));
+          }
           response.status(existing.responseStatus ?? successStatus);
           return of(existing.responseBody);
         }
@@ -66,7 +72,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
               this.keys
                 .update(
                   { projectId: principal.projectId, key },
-                  { state: 'done', responseStatus: successStatus, responseBody: (body ?? null) as never },
+                  {
+                    state: 'done',
+                    responseStatus: successStatus,
+                    responseBody: (withoutSecrets(body, secretFields) ?? null) as never,
+                  },
                 )
                 .then(() => body),
             ),

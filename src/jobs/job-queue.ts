@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
-import type { JobControl, JobError, JobStatus } from './job.entity.js';
+import { DomainMetrics } from '../platform/metrics/domain-metrics.js';
+import { JOB_STATUSES, type JobControl, type JobError, type JobStatus } from './job.entity.js';
 
 /** One advisory lock key for claims: claims are short, and serialising them makes the per-project limit exact. */
 const CLAIM_LOCK = 0x7475_6e65;
@@ -27,7 +28,10 @@ export class JobQueue {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    metrics: DomainMetrics,
+  ) {
+    metrics.setJobCountsSource(() => this.countByStatus());
+  }
 
   private get leaseSeconds(): number {
     return this.config.jobs.leaseSeconds;
@@ -153,5 +157,17 @@ export class JobQueue {
       }>
     >(`SELECT count(*)::int AS depth FROM jobs WHERE status = 'queued'`);
     return row.depth;
+  }
+
+  /** Jobs by status across the instance, every status present (zero when none): for the metrics. */
+  async countByStatus(): Promise<Record<JobStatus, number>> {
+    const rows = await this.dataSource.query<Array<{ status: JobStatus; count: number }>>(
+      `SELECT status, count(*)::int AS count FROM jobs GROUP BY status`,
+    );
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    for (const row of rows) {
+      counts[row.status] = row.count;
+    }
+    return counts;
   }
 }

@@ -14,6 +14,8 @@ import { DatasetVersionEntity } from '../datasets/dataset-version.entity.js';
 import { ModelRegistryRepository } from '../models/model-registry.repository.js';
 import { ModelVersionEntity } from '../models/model-version.entity.js';
 import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
+import { Readiness } from '../platform/health/readiness.js';
+import { DomainMetrics, type JobRunOutcome } from '../platform/metrics/domain-metrics.js';
 import { ArtifactNotFoundError } from '../platform/storage/artifact-errors.js';
 import { ArtifactStore } from '../platform/storage/artifact-store.js';
 import { TrainerPool, WorkerCrashedError } from '../trainer/pool/trainer-pool.js';
@@ -57,6 +59,10 @@ interface Execution {
   requeueOnPause: boolean;
   /** The latest progress the worker reported (the heartbeat writes it; the outcome too). */
   progress?: { step: number; totalSteps: number };
+  /** Records the run's outcome and duration in the metrics; later calls do nothing. */
+  finishRun: (outcome: JobRunOutcome) => void;
+  /** The step up to which this run's training steps are counted in the metrics. */
+  countedStep: number;
   done: Promise<void>;
 }
 
@@ -86,16 +92,26 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     @InjectRepository(CheckpointEntity) private readonly checkpoints: Repository<CheckpointEntity>,
     @InjectRepository(DatasetVersionEntity) private readonly datasetVersions: Repository<DatasetVersionEntity>,
     @InjectRepository(ModelVersionEntity) private readonly modelVersions: Repository<ModelVersionEntity>,
+    private readonly readiness: Readiness,
+    private readonly metrics: DomainMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.config.trainerSlots === 0) {
+      this.readiness.reportTrainer('disabled');
       this.logger.log('TRAINER_SLOTS=0: this replica serves the API and runs no jobs');
       return;
     }
+    this.readiness.reportTrainer('starting');
     this.pool.start().then(
-      () => this.schedule(0),
-      (error: unknown) => this.logger.error(`The trainer pool did not start: ${String(error)}; no jobs run here`),
+      () => {
+        this.readiness.reportTrainer('ready');
+        this.schedule(0);
+      },
+      (error: unknown) => {
+        this.readiness.reportTrainer('failed');
+        this.logger.error(`The trainer pool did not start: ${String(error)}; no jobs run here`);
+      },
     );
   }
 
@@ -146,12 +162,15 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       control: new Int32Array(new SharedArrayBuffer(4)),
       lost: false,
       requeueOnPause: false,
+      finishRun: this.metrics.jobRunStarted(),
+      countedStep: 0,
       done: Promise.resolve(),
     };
     this.executions.set(claimed.id, execution);
     execution.done = this.execute(claimed, execution)
       .catch((error: unknown) => this.logger.error(`Job ${claimed.id} runner error: ${String(error)}`))
       .finally(() => {
+        execution.finishRun('lost');
         this.executions.delete(claimed.id);
         this.pool.release(claimed.id);
         this.poke();
@@ -198,6 +217,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         return;
       }
       const start = await this.prepare(job, claimed, execution);
+      execution.countedStep = start.resume?.latest.step ?? 0;
       const outcome = await this.pool.run(start, {
         onEvent: (event) =>
           void this.safely(execution, () =>
@@ -210,6 +230,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
           ),
         onMetrics: (metrics) => void this.safely(execution, () => this.events.recordMetrics(jobId, metrics)),
         onProgress: (step, totalSteps) => {
+          this.countSteps(execution, step);
           execution.progress = { step, totalSteps };
         },
         onCheckpoint: (checkpoint) => this.saveCheckpoint(job, execution, checkpoint),
@@ -258,6 +279,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         message: `${error.message}; the job goes back to the queue and resumes from its last checkpoint (attempt ${claimed.attempt} of ${claimed.maxAttempts})`,
         data: { attempt: claimed.attempt, maxAttempts: claimed.maxAttempts },
       });
+      execution.finishRun('requeued');
       await this.queue.finish(job.id, this.replicaId, { status: 'queued' });
     } else {
       await this.end(execution, job, {
@@ -470,6 +492,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         bytes: files.reduce((s, f) => s + f.sizeBytes, 0),
       },
     });
+    this.metrics.checkpointWritten(checkpoint.reason);
     await this.applyRetention(job);
   }
 
@@ -488,9 +511,26 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
 
   // ------------------------------------------------------------------ outcomes
 
+  private countSteps(execution: Execution, step: number): void {
+    if (step > execution.countedStep) {
+      this.metrics.trainingStepsDone(step - execution.countedStep);
+      execution.countedStep = step;
+    }
+  }
+
   private async end(execution: Execution, job: JobEntity, outcome: TrainingOutcome): Promise<void> {
     if (execution.lost) {
       return;
+    }
+    execution.finishRun(outcome.status === 'paused' && execution.requeueOnPause ? 'requeued' : outcome.status);
+    const finalStep =
+      outcome.status === 'succeeded'
+        ? outcome.result.manifest.trainedSteps
+        : 'step' in outcome
+          ? outcome.step
+          : undefined;
+    if (typeof finalStep === 'number') {
+      this.countSteps(execution, finalStep);
     }
     const progress = { progress: execution.progress };
     switch (outcome.status) {

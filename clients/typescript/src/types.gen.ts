@@ -6,16 +6,20 @@ export type ClientOptions = {
 
 export type LivenessDto = {
     /**
-     * Always ok while the process serves requests.
+     * `ok` while the process can serve and recover; `failing` when it cannot (restart it).
      */
-    status: string;
+    status: 'ok' | 'failing';
+    /**
+     * Why the process cannot recover, when failing.
+     */
+    reason?: string;
 };
 
 export type HealthCheckDto = {
     /**
-     * ok, or failing with the reason.
+     * `ok`; `starting` or `restarting` (wait); `disabled` (not used on this replica, counts as ready); `unavailable`. Reasons are logged, not shown here.
      */
-    status: string;
+    status: 'ok' | 'starting' | 'restarting' | 'disabled' | 'unavailable';
     /**
      * Milliseconds the check took.
      */
@@ -24,17 +28,21 @@ export type HealthCheckDto = {
 
 export type ReadinessDto = {
     /**
-     * ok when every dependency answers, else unavailable.
+     * ok when every part is ready, else unavailable.
      */
     status: 'ok' | 'unavailable';
     /**
-     * The database check.
+     * The database.
      */
     database: HealthCheckDto;
     /**
-     * The artifact storage check.
+     * The artifact storage.
      */
     storage: HealthCheckDto;
+    /**
+     * The trainer pool: ready once its backend has loaded; `disabled` with TRAINER_SLOTS=0.
+     */
+    trainer: HealthCheckDto;
 };
 
 /**
@@ -246,9 +254,9 @@ export type CreatedApiKeyDto = {
      */
     revokedAt: string | null;
     /**
-     * The key itself. Shown this once: only its hash is stored.
+     * The key itself. Shown this once: only its hash is stored. Absent from a response replayed for a retried `Idempotency-Key`.
      */
-    secret: string;
+    secret?: string;
 };
 
 export type ApiKeyListDto = {
@@ -1795,6 +1803,15 @@ export type GetLivenessData = {
     url: '/health/live';
 };
 
+export type GetLivenessErrors = {
+    /**
+     * The process cannot recover; restart it.
+     */
+    503: LivenessDto;
+};
+
+export type GetLivenessError = GetLivenessErrors[keyof GetLivenessErrors];
+
 export type GetLivenessResponses = {
     200: LivenessDto;
 };
@@ -1810,7 +1827,7 @@ export type GetReadinessData = {
 
 export type GetReadinessErrors = {
     /**
-     * A dependency is failing.
+     * A part is not ready.
      */
     503: ReadinessDto;
 };
@@ -1840,9 +1857,13 @@ export type GetMetricsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetMetricsError = GetMetricsErrors[keyof GetMetricsErrors];
@@ -1877,9 +1898,13 @@ export type GetMeErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetMeError = GetMeErrors[keyof GetMeErrors];
@@ -1920,9 +1945,13 @@ export type ListProjectsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListProjectsError = ListProjectsErrors[keyof ListProjectsErrors];
@@ -1964,9 +1993,13 @@ export type CreateProjectErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateProjectError = CreateProjectErrors[keyof CreateProjectErrors];
@@ -2004,9 +2037,13 @@ export type GetProjectErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetProjectError = GetProjectErrors[keyof GetProjectErrors];
@@ -2051,9 +2088,13 @@ export type ListApiKeysErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
@@ -2095,9 +2136,13 @@ export type CreateApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
@@ -2135,9 +2180,13 @@ export type RevokeApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type RevokeApiKeyError = RevokeApiKeyErrors[keyof RevokeApiKeyErrors];
@@ -2175,9 +2224,13 @@ export type GetApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetApiKeyError = GetApiKeyErrors[keyof GetApiKeyErrors];
@@ -2222,9 +2275,13 @@ export type ListAuditEventsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListAuditEventsError = ListAuditEventsErrors[keyof ListAuditEventsErrors];
@@ -2265,9 +2322,13 @@ export type ListDatasetsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetsError = ListDatasetsErrors[keyof ListDatasetsErrors];
@@ -2309,9 +2370,13 @@ export type CreateDatasetErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateDatasetError = CreateDatasetErrors[keyof CreateDatasetErrors];
@@ -2349,9 +2414,13 @@ export type GetDatasetErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetError = GetDatasetErrors[keyof GetDatasetErrors];
@@ -2394,9 +2463,13 @@ export type ListDatasetVersionsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetVersionsError = ListDatasetVersionsErrors[keyof ListDatasetVersionsErrors];
@@ -2454,9 +2527,13 @@ export type UploadDatasetVersionErrors = {
      */
     415: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type UploadDatasetVersionError = UploadDatasetVersionErrors[keyof UploadDatasetVersionErrors];
@@ -2502,9 +2579,13 @@ export type DeleteDatasetVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type DeleteDatasetVersionError = DeleteDatasetVersionErrors[keyof DeleteDatasetVersionErrors];
@@ -2543,9 +2624,13 @@ export type GetDatasetVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetVersionError = GetDatasetVersionErrors[keyof GetDatasetVersionErrors];
@@ -2584,9 +2669,13 @@ export type GetDatasetVersionQualityErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetVersionQualityError = GetDatasetVersionQualityErrors[keyof GetDatasetVersionQualityErrors];
@@ -2638,9 +2727,13 @@ export type ListDatasetVersionRowsErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetVersionRowsError = ListDatasetVersionRowsErrors[keyof ListDatasetVersionRowsErrors];
@@ -2683,9 +2776,13 @@ export type DownloadDatasetVersionErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type DownloadDatasetVersionError = DownloadDatasetVersionErrors[keyof DownloadDatasetVersionErrors];
@@ -2741,9 +2838,13 @@ export type TransformDatasetVersionErrors = {
      */
     422: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type TransformDatasetVersionError = TransformDatasetVersionErrors[keyof TransformDatasetVersionErrors];
@@ -2784,9 +2885,13 @@ export type ListModelsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListModelsError = ListModelsErrors[keyof ListModelsErrors];
@@ -2824,9 +2929,13 @@ export type GetModelErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetModelError = GetModelErrors[keyof GetModelErrors];
@@ -2873,9 +2982,13 @@ export type ListModelVersionsErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListModelVersionsError = ListModelVersionsErrors[keyof ListModelVersionsErrors];
@@ -2920,9 +3033,13 @@ export type ImportModelVersionErrors = {
      */
     415: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ImportModelVersionError = ImportModelVersionErrors[keyof ImportModelVersionErrors];
@@ -2964,9 +3081,13 @@ export type GetModelVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetModelVersionError = GetModelVersionErrors[keyof GetModelVersionErrors];
@@ -3010,9 +3131,13 @@ export type DownloadModelVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type DownloadModelVersionError = DownloadModelVersionErrors[keyof DownloadModelVersionErrors];
@@ -3056,9 +3181,13 @@ export type ListJobsErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobsError = ListJobsErrors[keyof ListJobsErrors];
@@ -3100,9 +3229,13 @@ export type CreateJobErrors = {
      */
     422: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateJobError = CreateJobErrors[keyof CreateJobErrors];
@@ -3140,9 +3273,13 @@ export type GetJobErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetJobError = GetJobErrors[keyof GetJobErrors];
@@ -3195,9 +3332,13 @@ export type ListJobEventsErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobEventsError = ListJobEventsErrors[keyof ListJobEventsErrors];
@@ -3240,9 +3381,13 @@ export type GetJobMetricsErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetJobMetricsError = GetJobMetricsErrors[keyof GetJobMetricsErrors];
@@ -3280,9 +3425,13 @@ export type ListJobCheckpointsErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobCheckpointsError = ListJobCheckpointsErrors[keyof ListJobCheckpointsErrors];
@@ -3324,9 +3473,13 @@ export type CancelJobErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
@@ -3368,9 +3521,13 @@ export type PauseJobErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type PauseJobError = PauseJobErrors[keyof PauseJobErrors];
@@ -3418,9 +3575,13 @@ export type ResumeJobErrors = {
      */
     409: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ResumeJobError = ResumeJobErrors[keyof ResumeJobErrors];
@@ -3452,9 +3613,13 @@ export type GetTrainerStatusErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetTrainerStatusError = GetTrainerStatusErrors[keyof GetTrainerStatusErrors];
@@ -3501,9 +3666,13 @@ export type GetLineageErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * Rate limit reached; see Retry-After.
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetLineageError = GetLineageErrors[keyof GetLineageErrors];

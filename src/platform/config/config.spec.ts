@@ -38,8 +38,17 @@ describe('loadConfig', () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ['PORT', 'eighty', /PORT/],
-    ['PORT', '70000', /PORT/],
+    ['PORT', 'eighty', /^Invalid configuration: PORT must be a whole number from 0 to 65535 \(got "eighty"\)$/],
+    ['PORT', 'abc', /PORT must be a whole number from 0 to 65535 \(got "abc"\)/],
+    ['PORT', '70000', /PORT must be a whole number from 0 to 65535 \(got "70000"\)/],
+    ['PORT', '-1', /PORT must be a whole number from 0 to 65535 \(got "-1"\)/],
+    ['PORT', '80.5', /PORT must be a whole number from 0 to 65535/],
+    ['TRAINER_SLOTS', '65', /TRAINER_SLOTS must be a whole number from 0 to 64/],
+    ['JOB_POLL_MS', '10', /JOB_POLL_MS must be a whole number from 50 to 60000/],
+    ['DB_POOL_SIZE', 'lots', /DB_POOL_SIZE must be a whole number from 1 to 200/],
+    ['AUTH_FAILURE_BURST', '0', /AUTH_FAILURE_BURST must be a whole number from 1 to 1000000/],
+    ['DB_RESTART_ATTEMPTS', '-3', /DB_RESTART_ATTEMPTS must be a whole number from 0 to 100/],
+    ['TRAINER_MEMORY_BUDGET', 'big', /TRAINER_MEMORY_BUDGET must be a size such as 2gb/],
     ['S3_FORCE_PATH_STYLE', 'maybe', /S3_FORCE_PATH_STYLE must be one of true, false/],
     ['TRAINER_BACKEND', 'tpu', /TRAINER_BACKEND must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
@@ -55,6 +64,8 @@ describe('loadConfig', () => {
           assert.equal(error.variable, variable);
           assert.match(error.message, expected);
           assert.doesNotMatch(error.message, /\n/);
+          // Not class-validator's generic wording, which says only one of the things that are wrong.
+          assert.doesNotMatch(error.message, /must not be (greater|less) than|must be an integer number/);
           return true;
         },
       );

@@ -39,6 +39,20 @@ const toBoolean = ({ value }: { value: unknown }): unknown => {
 const toInteger = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 
+/**
+ * A whole number in [min, max]. Every failure (not a number, a fraction, out of range) gives the
+ * same message, which says what is allowed.
+ */
+function IntegerIn(min: number, max: number): PropertyDecorator {
+  const message = `$property must be a whole number from ${min} to ${max}`;
+  return (target: object, property: string | symbol) => {
+    Transform(toInteger)(target, property);
+    IsInt({ message })(target, property);
+    Min(min, { message })(target, property);
+    Max(max, { message })(target, property);
+  };
+}
+
 const SIZE_PATTERN = /^\d+(b|kb|mb|gb)?$/i;
 
 /**
@@ -47,10 +61,7 @@ const SIZE_PATTERN = /^\d+(b|kb|mb|gb)?$/i;
  */
 export class EnvironmentVariables {
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntegerIn(0, 65535)
   PORT?: number;
 
   @IsOptional()
@@ -113,10 +124,7 @@ export class EnvironmentVariables {
   TRAINER_BACKEND?: TrainerBackendSetting;
 
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(64)
+  @IntegerIn(0, 64)
   TRAINER_SLOTS?: number;
 
   @IsOptional()
@@ -125,31 +133,19 @@ export class EnvironmentVariables {
   TRAINER_MEMORY_BUDGET?: string;
 
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(3600)
+  @IntegerIn(1, 3600)
   JOB_LEASE_SECONDS?: number;
 
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(50)
-  @Max(60_000)
+  @IntegerIn(50, 60_000)
   JOB_POLL_MS?: number;
 
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntegerIn(1, 100)
   JOB_MAX_ATTEMPTS?: number;
 
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntegerIn(1, 1000)
   JOBS_PER_PROJECT_LIMIT?: number;
 
   @IsOptional()
@@ -158,17 +154,11 @@ export class EnvironmentVariables {
   JSON_BODY_LIMIT?: string;
 
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @IntegerIn(1, 1_000_000)
   RATE_LIMIT_PER_MINUTE?: number;
 
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @IntegerIn(1, 1_000_000)
   RATE_LIMIT_BURST?: number;
 
   @IsOptional()
@@ -220,15 +210,24 @@ export class EnvironmentVariables {
   DB_MIGRATE_ON_START?: boolean;
 
   @IsOptional()
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @IntegerIn(1, 200)
   DB_POOL_SIZE?: number;
 
   @IsOptional()
+  @IntegerIn(1, 1_000_000)
+  AUTH_FAILURE_PER_MINUTE?: number;
+
+  @IsOptional()
+  @IntegerIn(1, 1_000_000)
+  AUTH_FAILURE_BURST?: number;
+
+  @IsOptional()
+  @IntegerIn(0, 100)
+  DB_RESTART_ATTEMPTS?: number;
+
+  @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(200, { message: 'NODE_ENV must be at most 200 characters' })
   NODE_ENV?: string;
 }
 
@@ -269,6 +268,11 @@ export interface AppConfig {
   jsonBodyLimit: string;
   rateLimitPerMinute: number;
   rateLimitBurst: number;
+  /** Failed authentications one client address may make at once, and how fast that allowance refills. */
+  authFailureBurst: number;
+  authFailurePerMinute: number;
+  /** Restarts in a row of a crashed embedded PostgreSQL before the process reports itself dead. */
+  databaseRestartAttempts: number;
   publicUrl?: string;
   migrateOnStart: boolean;
   databasePoolSize: number;
@@ -359,6 +363,9 @@ export function loadConfig(
     jsonBodyLimit: env.JSON_BODY_LIMIT ?? '1mb',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
     rateLimitBurst: env.RATE_LIMIT_BURST ?? env.RATE_LIMIT_PER_MINUTE ?? 600,
+    authFailureBurst: env.AUTH_FAILURE_BURST ?? 20,
+    authFailurePerMinute: env.AUTH_FAILURE_PER_MINUTE ?? 10,
+    databaseRestartAttempts: env.DB_RESTART_ATTEMPTS ?? 5,
     publicUrl: env.PUBLIC_URL,
     migrateOnStart: env.DB_MIGRATE_ON_START ?? true,
     databasePoolSize: env.DB_POOL_SIZE ?? 10,

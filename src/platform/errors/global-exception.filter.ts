@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailableError } from '../database/connection-errors.js';
+import { databaseUnavailable } from '../database/database-available.guard.js';
 import { ArtifactStoreError, ArtifactStoreErrorCode, ArtifactTooLargeError } from '../storage/artifact-errors.js';
 import { assertUnreachable } from './error-codes.js';
 import { DomainError } from './domain-error.js';
@@ -32,7 +34,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const error = this.toDomainError(exception, request);
-    if (error.status >= 500) {
+    if (error.status === 503) {
+      // Expected while a dependency is away: one line, not a stack per request.
+      this.logger.warn(`${error.message}: ${exception instanceof Error ? exception.message : String(exception)}`);
+    } else if (error.status >= 500) {
       this.logger.error(exception instanceof Error ? exception : String(exception));
     }
     const body: ErrorResponseDto = {
@@ -66,6 +71,9 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof ArtifactStoreError) {
       return fromArtifactStoreError(exception);
+    }
+    if (isDatabaseUnavailableError(exception)) {
+      return databaseUnavailable();
     }
     return new DomainError(ErrorCode.Internal, 'An internal error occurred; quote the request id when reporting it');
   }
