@@ -4,6 +4,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './platform/config/config.js';
+import { jsonBodyParserOptions, refuseNonJsonBodies } from './platform/http/json-body.js';
 import { createValidationPipe } from './platform/http/validation.js';
 import { requestMiddleware } from './platform/http/request-middleware.js';
 import { createLogger, PinoLoggerService } from './platform/logging/logger.js';
@@ -34,7 +35,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   if (!options.preview) {
     app.use(requestMiddleware(logger, app.get(MetricsService)));
   }
-  app.useBodyParser('json', { limit: options.config.jsonBodyLimit });
+  // Passed as a variable: Nest's option type leaves out `verify`, which it only uses itself for rawBody.
+  const jsonOptions = jsonBodyParserOptions(options.config.jsonBodyLimit);
+  app.use(refuseNonJsonBodies());
+  app.useBodyParser('json', jsonOptions);
   app.useGlobalPipes(createValidationPipe());
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });

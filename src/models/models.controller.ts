@@ -4,9 +4,21 @@ import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../platform/errors/error.dto.js';
 import { PageQueryDto } from '../platform/http/pagination.js';
-import { positiveIntParam } from '../platform/http/params.js';
-import { ModelVersionDto, ModelVersionListDto, RegisteredModelDto, RegisteredModelListDto } from './model.dto.js';
+import { patternParam, positiveIntParam } from '../platform/http/params.js';
+import {
+  MODEL_NAME_PATTERN,
+  ModelVersionDto,
+  ModelVersionListDto,
+  RegisteredModelDto,
+  RegisteredModelListDto,
+} from './model.dto.js';
 import { ModelsService } from './models.service.js';
+
+const modelNameParam = patternParam(
+  'modelName',
+  MODEL_NAME_PATTERN,
+  'must be 1-100 letters, digits, dots, underscores or hyphens',
+);
 
 @ApiTags('models')
 @ApiBadRequestResponse({ description: 'The request is invalid.', type: ErrorResponseDto })
@@ -29,7 +41,7 @@ export class ModelsController {
   @ApiNotFoundResponse({ description: 'No such model in this project.', type: ErrorResponseDto })
   getModel(
     @CurrentPrincipal() principal: Principal,
-    @Param('modelName') modelName: string,
+    @Param('modelName', modelNameParam) modelName: string,
   ): Promise<RegisteredModelDto> {
     return this.modelsService.getModel(principal, modelName);
   }
@@ -41,7 +53,7 @@ export class ModelsController {
   @ApiNotFoundResponse({ description: 'No such model in this project.', type: ErrorResponseDto })
   listModelVersions(
     @CurrentPrincipal() principal: Principal,
-    @Param('modelName') modelName: string,
+    @Param('modelName', modelNameParam) modelName: string,
     @Query() query: PageQueryDto,
   ): Promise<ModelVersionListDto> {
     return this.modelsService.listVersions(principal, modelName, query);
@@ -57,7 +69,7 @@ export class ModelsController {
   @ApiNotFoundResponse({ description: 'No such model or version in this project.', type: ErrorResponseDto })
   getModelVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('modelName') modelName: string,
+    @Param('modelName', modelNameParam) modelName: string,
     @Param('version', positiveIntParam('version')) version: number,
   ): Promise<ModelVersionDto> {
     return this.modelsService.getVersion(principal, modelName, version);

@@ -80,6 +80,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
           `The request body is larger than the limit of ${error.limit ?? '?'} bytes`,
           [{ reason: 'body too large', limit: error.limit }],
         );
+      case 'entity.too.deep':
+        return DomainError.validation(`The request body is nested more than ${error.limit ?? '?'} levels deep`, [
+          { field: 'body', reason: `nested more than ${error.limit ?? '?'} levels deep`, limit: error.limit },
+        ]);
       case 'encoding.unsupported':
       case 'charset.unsupported':
         return new DomainError(ErrorCode.UnsupportedMediaType, 'The request body encoding or charset is not supported');

@@ -1,0 +1,110 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DomainError } from '../errors/domain-error.js';
+import { ErrorCode } from '../errors/error-codes.js';
+
+/**
+ * The deepest nesting of objects and arrays a JSON body may have. The deepest request DTO is far
+ * shallower; a bound keeps deeply nested bodies from overflowing the stack in the recursive
+ * transformers and validators that run after parsing.
+ */
+export const JSON_MAX_DEPTH = 64;
+
+/** Routes whose body is a streamed file, never parsed as JSON (an upload sent as application/json gets 415). */
+const RAW_BODY_ROUTES = [{ method: 'POST', path: /^\/api\/v1\/datasets\/[^/]+\/versions\/?$/ }];
+
+export class JsonTooDeepError extends Error {
+  readonly status = 400;
+  readonly type = 'entity.too.deep';
+
+  constructor(readonly limit: number) {
+    super(`The JSON body is nested more than ${limit} levels deep`);
+  }
+}
+
+/** The deepest nesting of `[` and `{` outside strings, scanning the raw bytes without parsing them. */
+export function jsonNestingDepth(body: Uint8Array, stopAbove = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < body.length; index++) {
+    const byte = body[index];
+    if (inString) {
+      if (byte === 0x5c) {
+        index++;
+      } else if (byte === 0x22) {
+        inString = false;
+      }
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x5b || byte === 0x7b) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > stopAbove) {
+          return deepest;
+        }
+      }
+    } else if (byte === 0x5d || byte === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+function mediaType(request: IncomingMessage): string {
+  return (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+}
+
+function isRawBodyRoute(request: IncomingMessage): boolean {
+  const path = (request.url ?? '').split('?')[0];
+  return RAW_BODY_ROUTES.some((route) => route.method === request.method && route.path.test(path));
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * Every body the API reads is JSON, except a streamed upload's: any other body is a 415 rather than
+ * being ignored and reported as missing fields.
+ */
+export function refuseNonJsonBodies() {
+  return (request: IncomingMessage, _response: ServerResponse, next: (error?: unknown) => void): void => {
+    if (
+      BODY_METHODS.has(request.method ?? '') &&
+      hasBody(request) &&
+      mediaType(request) !== 'application/json' &&
+      !isRawBodyRoute(request)
+    ) {
+      next(
+        new DomainError(
+          ErrorCode.UnsupportedMediaType,
+          `Content-Type ${mediaType(request) || '(none)'} is not accepted: send application/json`,
+          [{ field: 'Content-Type', reason: 'must be application/json' }],
+        ),
+      );
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * Options for Express's JSON body parser: the size limit, the depth bound, no parsing of streamed
+ * uploads, and none of GET bodies (no operation reads them).
+ */
+export function jsonBodyParserOptions(limit: string | number) {
+  return {
+    limit,
+    type: (request: IncomingMessage) =>
+      BODY_METHODS.has(request.method ?? '') && mediaType(request) === 'application/json' && !isRawBodyRoute(request),
+    verify: (_request: IncomingMessage, _response: unknown, body: Buffer) => {
+      if (jsonNestingDepth(body, JSON_MAX_DEPTH) > JSON_MAX_DEPTH) {
+        throw new JsonTooDeepError(JSON_MAX_DEPTH);
+      }
+    },
+  };
+}
