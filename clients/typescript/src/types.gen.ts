@@ -1432,7 +1432,7 @@ export type JobDto = {
     /**
      * A cancel or pause asked for and not yet carried out.
      */
-    pendingControl: 'cancel' | 'pause';
+    pendingControl: 'cancel' | 'pause' | null;
     /**
      * Queue priority.
      */
@@ -1653,7 +1653,7 @@ export type TrainerStatusDto = {
     /**
      * Backend the workers run on; null when this replica runs no trainer.
      */
-    backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+    backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | null;
     /**
      * Devices of the backend.
      */
@@ -1693,6 +1693,15 @@ export type GetLivenessData = {
     url: '/health/live';
 };
 
+export type GetLivenessErrors = {
+    /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
+};
+
+export type GetLivenessError = GetLivenessErrors[keyof GetLivenessErrors];
+
 export type GetLivenessResponses = {
     200: LivenessDto;
 };
@@ -1707,6 +1716,10 @@ export type GetReadinessData = {
 };
 
 export type GetReadinessErrors = {
+    /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
     /**
      * A dependency is failing.
      */
@@ -1730,6 +1743,10 @@ export type GetMetricsData = {
 
 export type GetMetricsErrors = {
     /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
+    /**
      * No API key, or an invalid, revoked or expired one.
      */
     401: ErrorResponseDto;
@@ -1741,6 +1758,10 @@ export type GetMetricsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetMetricsError = GetMetricsErrors[keyof GetMetricsErrors];
@@ -1778,6 +1799,10 @@ export type GetMeErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetMeError = GetMeErrors[keyof GetMeErrors];
@@ -1821,6 +1846,10 @@ export type ListProjectsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListProjectsError = ListProjectsErrors[keyof ListProjectsErrors];
@@ -1862,9 +1891,21 @@ export type CreateProjectErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateProjectError = CreateProjectErrors[keyof CreateProjectErrors];
@@ -1905,6 +1946,10 @@ export type GetProjectErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetProjectError = GetProjectErrors[keyof GetProjectErrors];
@@ -1949,9 +1994,17 @@ export type ListApiKeysErrors = {
      */
     403: ErrorResponseDto;
     /**
+     * No such project, or not visible to this key.
+     */
+    404: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
@@ -1993,9 +2046,25 @@ export type CreateApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
+     * The Idempotency-Key was used for a different request, or its first request is still running.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
@@ -2033,9 +2102,21 @@ export type RevokeApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type RevokeApiKeyError = RevokeApiKeyErrors[keyof RevokeApiKeyErrors];
@@ -2076,6 +2157,10 @@ export type GetApiKeyErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetApiKeyError = GetApiKeyErrors[keyof GetApiKeyErrors];
@@ -2112,6 +2197,10 @@ export type ListAuditEventsData = {
 
 export type ListAuditEventsErrors = {
     /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
+    /**
      * No API key, or an invalid, revoked or expired one.
      */
     401: ErrorResponseDto;
@@ -2120,9 +2209,17 @@ export type ListAuditEventsErrors = {
      */
     403: ErrorResponseDto;
     /**
+     * No such project, or not visible to this key.
+     */
+    404: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListAuditEventsError = ListAuditEventsErrors[keyof ListAuditEventsErrors];
@@ -2166,6 +2263,10 @@ export type ListDatasetsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetsError = ListDatasetsErrors[keyof ListDatasetsErrors];
@@ -2207,9 +2308,21 @@ export type CreateDatasetErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateDatasetError = CreateDatasetErrors[keyof CreateDatasetErrors];
@@ -2250,6 +2363,10 @@ export type GetDatasetErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetError = GetDatasetErrors[keyof GetDatasetErrors];
@@ -2292,9 +2409,17 @@ export type ListDatasetVersionsErrors = {
      */
     403: ErrorResponseDto;
     /**
+     * A resource named in the path does not exist in this project.
+     */
+    404: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetVersionsError = ListDatasetVersionsErrors[keyof ListDatasetVersionsErrors];
@@ -2355,6 +2480,10 @@ export type UploadDatasetVersionErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type UploadDatasetVersionError = UploadDatasetVersionErrors[keyof UploadDatasetVersionErrors];
@@ -2400,9 +2529,21 @@ export type DeleteDatasetVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type DeleteDatasetVersionError = DeleteDatasetVersionErrors[keyof DeleteDatasetVersionErrors];
@@ -2444,6 +2585,10 @@ export type GetDatasetVersionErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetVersionError = GetDatasetVersionErrors[keyof GetDatasetVersionErrors];
@@ -2485,6 +2630,10 @@ export type GetDatasetVersionQualityErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetDatasetVersionQualityError = GetDatasetVersionQualityErrors[keyof GetDatasetVersionQualityErrors];
@@ -2539,6 +2688,10 @@ export type ListDatasetVersionRowsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListDatasetVersionRowsError = ListDatasetVersionRowsErrors[keyof ListDatasetVersionRowsErrors];
@@ -2584,6 +2737,10 @@ export type DownloadDatasetVersionErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type DownloadDatasetVersionError = DownloadDatasetVersionErrors[keyof DownloadDatasetVersionErrors];
@@ -2635,9 +2792,21 @@ export type TransformDatasetVersionErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type TransformDatasetVersionError = TransformDatasetVersionErrors[keyof TransformDatasetVersionErrors];
@@ -2681,6 +2850,10 @@ export type ListModelsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListModelsError = ListModelsErrors[keyof ListModelsErrors];
@@ -2721,6 +2894,10 @@ export type GetModelErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetModelError = GetModelErrors[keyof GetModelErrors];
@@ -2770,6 +2947,10 @@ export type ListModelVersionsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListModelVersionsError = ListModelVersionsErrors[keyof ListModelVersionsErrors];
@@ -2811,6 +2992,10 @@ export type GetModelVersionErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetModelVersionError = GetModelVersionErrors[keyof GetModelVersionErrors];
@@ -2854,6 +3039,10 @@ export type ListJobsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobsError = ListJobsErrors[keyof ListJobsErrors];
@@ -2891,6 +3080,18 @@ export type CreateJobErrors = {
      */
     403: ErrorResponseDto;
     /**
+     * The Idempotency-Key was used for a different request, or its first request is still running.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * The memory estimate exceeds a trainer slot: details carry the estimate and a batch size that fits.
      */
     422: ErrorResponseDto;
@@ -2898,6 +3099,10 @@ export type CreateJobErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CreateJobError = CreateJobErrors[keyof CreateJobErrors];
@@ -2938,6 +3143,10 @@ export type GetJobErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetJobError = GetJobErrors[keyof GetJobErrors];
@@ -2961,7 +3170,7 @@ export type ListJobEventsData = {
     };
     query?: {
         /**
-         * Events after this sequence number.
+         * Events after this sequence number (at most 18 digits).
          */
         after?: string;
         /**
@@ -2993,6 +3202,10 @@ export type ListJobEventsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobEventsError = ListJobEventsErrors[keyof ListJobEventsErrors];
@@ -3038,6 +3251,10 @@ export type GetJobMetricsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetJobMetricsError = GetJobMetricsErrors[keyof GetJobMetricsErrors];
@@ -3078,6 +3295,10 @@ export type ListJobCheckpointsErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ListJobCheckpointsError = ListJobCheckpointsErrors[keyof ListJobCheckpointsErrors];
@@ -3119,9 +3340,21 @@ export type CancelJobErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
@@ -3163,9 +3396,21 @@ export type PauseJobErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type PauseJobError = PauseJobErrors[keyof PauseJobErrors];
@@ -3213,9 +3458,21 @@ export type ResumeJobErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type ResumeJobError = ResumeJobErrors[keyof ResumeJobErrors];
@@ -3250,6 +3507,10 @@ export type GetTrainerStatusErrors = {
      * Rate limit reached; see Retry-After.
      */
     429: ErrorResponseDto;
+    /**
+     * The database or the artifact storage is unavailable; retry later.
+     */
+    503: ErrorResponseDto;
 };
 
 export type GetTrainerStatusError = GetTrainerStatusErrors[keyof GetTrainerStatusErrors];
