@@ -156,7 +156,9 @@ function requestsFor(
     requests.push(build('valid', jsonSchema ? { body: validBody() } : {}));
   }
   for (const parameter of pathParameters) {
-    for (const value of [fuzzer.pick(HOSTILE_STRINGS), '\u0000', '00000000-0000-4000-8000-000000000000']) {
+    // An empty segment would route to another operation (`/projects/` is listProjects).
+    const hostile = fuzzer.pick(HOSTILE_STRINGS.filter((value) => value !== ''));
+    for (const value of [hostile, '\u0000', '00000000-0000-4000-8000-000000000000']) {
       requests.push(build(`path ${parameter.name}`, { path: { [parameter.name]: encodeURIComponent(value) } }));
     }
   }

@@ -59,6 +59,10 @@ class RequestValidationPipe extends ValidationPipe {
         throw invalid(details);
       }
     }
+    // Path parameters are converted by their own pipes: a global conversion first would read `0x10` as 16.
+    if (metadata.type === 'param') {
+      return value;
+    }
     return super.transform(value, metadata);
   }
 }
