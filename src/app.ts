@@ -4,7 +4,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './platform/config/config.js';
-import { jsonBodyParserOptions, refuseNonJsonBodies } from './platform/http/json-body.js';
+import { deferBodyErrors, jsonBodyParserOptions, refuseNonJsonBodies } from './platform/http/json-body.js';
 import { createValidationPipe } from './platform/http/validation.js';
 import { requestMiddleware } from './platform/http/request-middleware.js';
 import { createLogger, PinoLoggerService } from './platform/logging/logger.js';
@@ -39,6 +39,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   const jsonOptions = jsonBodyParserOptions(options.config.jsonBodyLimit);
   app.use(refuseNonJsonBodies());
   app.useBodyParser('json', jsonOptions);
+  app.use(deferBodyErrors());
   app.useGlobalPipes(createValidationPipe());
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });

@@ -138,6 +138,13 @@ describe('hostile input is a 400 naming the field', () => {
   });
 
   it('deeply nested JSON bodies are refused before parsing, naming the limit', async () => {
+    const refusals = async () =>
+      (
+        await testApp.dataSource.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM audit_events WHERE action = 'createDataset' AND status = 400`,
+        )
+      )[0].n;
+    const refusedBefore = await refusals();
     for (const depth of [65, 400_000]) {
       const body = `${'['.repeat(depth)}${']'.repeat(depth)}`;
       const refused = refusedNaming(
@@ -146,6 +153,14 @@ describe('hostile input is a 400 naming the field', () => {
       );
       assert.equal(refused.details[0].limit, 64);
     }
+    // Refused where the body is read: after the key check, and audited.
+    assert.equal(await refusals(), refusedBefore + 2);
+    const anonymous = await fetch(`${testApp.baseUrl}/api/v1/datasets`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '['.repeat(100),
+    });
+    assert.equal(anonymous.status, 401);
     // Brackets inside strings are not nesting.
     const text = await api<ErrorBody>('POST', '/api/v1/datasets', { name: '['.repeat(100), task: 'classification' });
     assert.notEqual(text.body.details[0]?.field, 'body');

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError } from '../errors/domain-error.js';
 import { ErrorCode } from '../errors/error-codes.js';
+import { fromBodyParser, isBodyParserError } from '../errors/global-exception.filter.js';
 
 /**
  * The deepest nesting of objects and arrays a JSON body may have. The deepest request DTO is far
@@ -106,5 +107,33 @@ export function jsonBodyParserOptions(limit: string | number) {
         throw new JsonTooDeepError(JSON_MAX_DEPTH);
       }
     },
+  };
+}
+
+/** Stands in for a body that could not be parsed; the validation pipe throws its error. */
+export class RejectedBody {
+  constructor(readonly error: DomainError) {}
+}
+
+const DEFERRED_BODY_ERRORS = new Set(['entity.parse.failed', 'entity.too.deep']);
+
+/**
+ * A body that is not valid JSON, or nested too deeply, is refused where the operation reads its
+ * body (the validation pipe) rather than here, so the key is checked first and the refused call is
+ * audited like any other. Whatever else the parser reports is answered at once.
+ */
+export function deferBodyErrors() {
+  return (
+    error: unknown,
+    request: IncomingMessage & { body?: unknown },
+    _response: ServerResponse,
+    next: (error?: unknown) => void,
+  ): void => {
+    if (isBodyParserError(error) && DEFERRED_BODY_ERRORS.has(error.type)) {
+      request.body = new RejectedBody(fromBodyParser(error));
+      next();
+      return;
+    }
+    next(error);
   };
 }

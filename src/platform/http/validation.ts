@@ -1,5 +1,6 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { DomainError, type ErrorDetail } from '../errors/domain-error.js';
+import { RejectedBody } from './json-body.js';
 
 /** Flattens class-validator's tree into dotted field paths with one reason each. */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): ErrorDetail[] {
@@ -52,6 +53,9 @@ function invalid(details: ErrorDetail[]): DomainError {
 /** Refuses unsafe values in the body, query and path before class-validator sees the DTO. */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (value instanceof RejectedBody) {
+      throw value.error;
+    }
     if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
       const field = metadata.type === 'param' ? (metadata.data ?? 'path') : (metadata.data ?? '');
       const details = unsafeInputDetails(value, field);
