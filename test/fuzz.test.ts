@@ -29,6 +29,8 @@ describe('spec-driven fuzzing of every operation', () => {
   let testApp: TestApp;
   let spec: OpenAPIObject;
   const fixtures: Record<string, string> = {};
+  /** Besides the root admin key: one with only datasets:read, and an admin key of another project. */
+  const keys: Record<string, string> = {};
 
   before(async () => {
     testApp = await startTestApp({ RATE_LIMIT_PER_MINUTE: '100000', JSON_BODY_LIMIT: '1mb' });
@@ -39,14 +41,23 @@ describe('spec-driven fuzzing of every operation', () => {
     const project = await api<{ id: string }>('POST', '/api/v1/projects', { name: 'fuzz-fixtures' });
     expectStatus(project, 201);
     fixtures.projectId = project.body.id;
-    const key = await api<{ id: string }>('POST', '/api/v1/api-keys', {
-      name: 'fuzz-spare',
+    const key = await api<{ id: string; secret: string }>('POST', '/api/v1/api-keys', {
+      name: 'fuzz-narrow',
       scopes: ['datasets:read'],
     });
     expectStatus(key, 201);
     fixtures.apiKeyId = key.body.id;
+    keys.narrow = key.body.secret;
+    const outsider = await api<{ secret: string }>('POST', '/api/v1/api-keys', {
+      name: 'fuzz-outsider',
+      projectId: project.body.id,
+      scopes: ['admin'],
+    });
+    expectStatus(outsider, 201);
+    keys.outsider = outsider.body.secret;
     fixtures.datasetId = await uploadDataset(api, 'fuzz-dataset', 'classification', sentimentRows(30, 7));
     fixtures.version = '1';
+    keys.admin = testApp.adminKey;
     const job = await api<{ id: string }>('POST', '/api/v1/jobs', {
       model: { family: 'gpt2', nLayer: 1, nHead: 2, nEmbd: 32, vocabSize: 300 },
       trainingData: { datasetId: fixtures.datasetId, version: 1 },
@@ -73,7 +84,7 @@ describe('spec-driven fuzzing of every operation', () => {
     let requests = 0;
     const statuses = new Map<number, number>();
     for (const operation of operations) {
-      for (const request of requestsFor(fuzzer, operation, fixtures, testApp.adminKey)) {
+      for (const request of requestsFor(fuzzer, operation, fixtures, keys)) {
         const response = await fetch(`${testApp.baseUrl}${request.path}`, {
           method: request.method,
           headers: request.headers,
@@ -103,7 +114,7 @@ function requestsFor(
   fuzzer: SpecFuzzer,
   operation: SpecOperation,
   fixtures: Record<string, string>,
-  adminKey: string,
+  keys: Record<string, string>,
 ): FuzzRequest[] {
   const pathParameters = operation.parameters.filter((parameter) => parameter.in === 'path');
   const queryParameters = operation.parameters.filter((parameter) => parameter.in === 'query');
@@ -122,6 +133,7 @@ function requestsFor(
       contentType?: string;
       headers?: Record<string, string>;
       noAuth?: boolean;
+      key?: string;
     } = {},
   ): FuzzRequest => {
     const pathValues = { ...validPath(), ...options.path };
@@ -130,7 +142,7 @@ function requestsFor(
     const headers: Record<string, string> = {
       // The SSE representation streams until the job ends: ask for the JSON one.
       ...(produces.includes('text/event-stream') ? { Accept: 'application/json' } : {}),
-      ...(operation.secured && !options.noAuth ? { Authorization: `Bearer ${adminKey}` } : {}),
+      ...(operation.secured && !options.noAuth ? { Authorization: `Bearer ${options.key ?? keys.admin}` } : {}),
       ...(options.body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {}),
       ...options.headers,
     };
@@ -173,6 +185,8 @@ function requestsFor(
   if (operation.secured) {
     requests.push(build('no key', { noAuth: true }));
     requests.push(build('bad key', { headers: { Authorization: 'Bearer tf_not_a_key\u00e9' } }));
+    requests.push(build('narrow key', { key: keys.narrow, ...(jsonSchema ? { body: validBody() } : {}) }));
+    requests.push(build('other project', { key: keys.outsider, ...(jsonSchema ? { body: validBody() } : {}) }));
   }
   if (jsonSchema) {
     const schema = fuzzer.resolve(jsonSchema);
@@ -198,11 +212,18 @@ function requestsFor(
       requests.push(build('idempotency key', { body: base, headers: { 'Idempotency-Key': ' has spaces ' } }));
     }
   }
-  for (const type of fileTypes.slice(0, 2)) {
-    const file = type === 'multipart/form-data' ? undefined : jsonl(sentimentRows(5, requests.length));
-    if (file !== undefined) {
-      requests.push(build(`file ${type}`, { body: file, contentType: type }));
-    }
+  for (const type of fileTypes.filter((type) => type !== 'multipart/form-data').slice(0, 2)) {
+    requests.push(build(`file ${type}`, { body: jsonl(sentimentRows(5, requests.length)), contentType: type }));
+  }
+  if (fileTypes.includes('multipart/form-data')) {
+    const boundary = 'fuzzboundary';
+    const part = (name: string, content: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="d.jsonl"\r\n\r\n${content}\r\n`;
+    const contentType = `multipart/form-data; boundary=${boundary}`;
+    const rows = jsonl(sentimentRows(4, 11));
+    requests.push(build('multipart', { body: `${part('file', rows)}--${boundary}--\r\n`, contentType }));
+    requests.push(build('multipart without file', { body: `${part('other', rows)}--${boundary}--\r\n`, contentType }));
+    requests.push(build('multipart cut off', { body: part('file', rows), contentType }));
   }
   if (fileTypes.length > 0) {
     requests.push(build('file as json', { body: jsonl(sentimentRows(3, 1)), contentType: 'application/json' }));
