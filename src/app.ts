@@ -4,7 +4,13 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './platform/config/config.js';
-import { deferBodyErrors, jsonBodyParserOptions, refuseNonJsonBodies } from './platform/http/json-body.js';
+import {
+  deferBodyErrors,
+  jsonBodyParserOptions,
+  rawBodyRoutesOf,
+  refuseNonJsonBodies,
+  type RawBodyRoute,
+} from './platform/http/json-body.js';
 import { createValidationPipe } from './platform/http/validation.js';
 import { requestMiddleware } from './platform/http/request-middleware.js';
 import { createLogger, PinoLoggerService } from './platform/logging/logger.js';
@@ -35,13 +41,16 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   if (!options.preview) {
     app.use(requestMiddleware(logger, app.get(MetricsService)));
   }
+  // Filled from the spec below, before the first request: the uploads, whose bodies are not JSON.
+  const rawBodyRoutes: RawBodyRoute[] = [];
   // Passed as a variable: Nest's option type leaves out `verify`, which it only uses itself for rawBody.
-  const jsonOptions = jsonBodyParserOptions(options.config.jsonBodyLimit);
-  app.use(refuseNonJsonBodies());
+  const jsonOptions = jsonBodyParserOptions(options.config.jsonBodyLimit, rawBodyRoutes);
+  app.use(refuseNonJsonBodies(rawBodyRoutes));
   app.useBodyParser('json', jsonOptions);
   app.use(deferBodyErrors());
   app.useGlobalPipes(createValidationPipe());
   const document = buildOpenApiDocument(app);
+  rawBodyRoutes.push(...rawBodyRoutesOf(document));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

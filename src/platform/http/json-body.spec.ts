@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jsonNestingDepth } from './json-body.js';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { jsonNestingDepth, rawBodyRoutesOf } from './json-body.js';
 
 const depth = (text: string, stopAbove?: number) => jsonNestingDepth(Buffer.from(text, 'utf8'), stopAbove);
 
@@ -22,5 +23,33 @@ describe('jsonNestingDepth', () => {
     const deep = '['.repeat(400_000) + ']'.repeat(400_000);
     assert.equal(depth(deep, 64), 65);
     assert.equal(depth(deep), 400_000);
+  });
+});
+
+describe('rawBodyRoutesOf', () => {
+  it('finds the operations whose body cannot be JSON, with their path templates', () => {
+    const body = (...types: string[]) => ({
+      requestBody: { content: Object.fromEntries(types.map((type) => [type, {}])) },
+      responses: {},
+    });
+    const document = {
+      openapi: '3.0.0',
+      info: { title: 't', version: '1' },
+      paths: {
+        '/api/v1/datasets/{datasetId}/versions': {
+          post: body('application/x-ndjson', 'text/csv'),
+          get: { responses: {} },
+        },
+        '/api/v1/jobs': { post: body('application/json') },
+        '/api/v1/both': { put: body('application/json', 'text/plain') },
+      },
+    } as unknown as OpenAPIObject;
+    const routes = rawBodyRoutesOf(document);
+    assert.deepEqual(
+      routes.map((route) => route.method),
+      ['POST'],
+    );
+    assert.ok(routes[0].path.test('/api/v1/datasets/abc/versions'));
+    assert.ok(!routes[0].path.test('/api/v1/datasets/abc/versions/1'));
   });
 });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { DomainError } from '../errors/domain-error.js';
 import { ErrorCode } from '../errors/error-codes.js';
 import { fromBodyParser, isBodyParserError } from '../errors/global-exception.filter.js';
@@ -10,8 +11,33 @@ import { fromBodyParser, isBodyParserError } from '../errors/global-exception.fi
  */
 export const JSON_MAX_DEPTH = 64;
 
-/** Routes whose body is a streamed file, never parsed as JSON (an upload sent as application/json gets 415). */
-const RAW_BODY_ROUTES = [{ method: 'POST', path: /^\/api\/v1\/datasets\/[^/]+\/versions\/?$/ }];
+/** A route whose body is a streamed file: never parsed as JSON (an upload sent as application/json gets 415). */
+export interface RawBodyRoute {
+  method: string;
+  path: RegExp;
+}
+
+/**
+ * The operations whose spec declares a request body that cannot be JSON (uploads): the document says
+ * which bodies the app streams itself, so a new upload route needs no change here.
+ */
+export function rawBodyRoutesOf(document: OpenAPIObject): RawBodyRoute[] {
+  const routes: RawBodyRoute[] = [];
+  for (const [template, item] of Object.entries(document.paths)) {
+    for (const method of ['post', 'put', 'patch'] as const) {
+      const body = item[method]?.requestBody;
+      const types = body && 'content' in body ? Object.keys(body.content) : [];
+      if (types.length > 0 && !types.includes('application/json')) {
+        const pattern = template
+          .split(/\{[^}]+\}/)
+          .map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+          .join('[^/]+');
+        routes.push({ method: method.toUpperCase(), path: new RegExp(`^${pattern}/?$`) });
+      }
+    }
+  }
+  return routes;
+}
 
 export class JsonTooDeepError extends Error {
   readonly status = 400;
@@ -56,9 +82,9 @@ function mediaType(request: IncomingMessage): string {
   return (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
 
-function isRawBodyRoute(request: IncomingMessage): boolean {
+function isRawBodyRoute(request: IncomingMessage, routes: readonly RawBodyRoute[]): boolean {
   const path = (request.url ?? '').split('?')[0];
-  return RAW_BODY_ROUTES.some((route) => route.method === request.method && route.path.test(path));
+  return routes.some((route) => route.method === request.method && route.path.test(path));
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -72,13 +98,13 @@ function hasBody(request: IncomingMessage): boolean {
  * Every body the API reads is JSON, except a streamed upload's: any other body is a 415 rather than
  * being ignored and reported as missing fields.
  */
-export function refuseNonJsonBodies() {
+export function refuseNonJsonBodies(rawBodyRoutes: readonly RawBodyRoute[]) {
   return (request: IncomingMessage, _response: ServerResponse, next: (error?: unknown) => void): void => {
     if (
       BODY_METHODS.has(request.method ?? '') &&
       hasBody(request) &&
       mediaType(request) !== 'application/json' &&
-      !isRawBodyRoute(request)
+      !isRawBodyRoute(request, rawBodyRoutes)
     ) {
       next(
         new DomainError(
@@ -97,11 +123,13 @@ export function refuseNonJsonBodies() {
  * Options for Express's JSON body parser: the size limit, the depth bound, no parsing of streamed
  * uploads, and none of GET bodies (no operation reads them).
  */
-export function jsonBodyParserOptions(limit: string | number) {
+export function jsonBodyParserOptions(limit: string | number, rawBodyRoutes: readonly RawBodyRoute[]) {
   return {
     limit,
     type: (request: IncomingMessage) =>
-      BODY_METHODS.has(request.method ?? '') && mediaType(request) === 'application/json' && !isRawBodyRoute(request),
+      BODY_METHODS.has(request.method ?? '') &&
+      mediaType(request) === 'application/json' &&
+      !isRawBodyRoute(request, rawBodyRoutes),
     verify: (_request: IncomingMessage, _response: unknown, body: Buffer) => {
       if (jsonNestingDepth(body, JSON_MAX_DEPTH) > JSON_MAX_DEPTH) {
         throw new JsonTooDeepError(JSON_MAX_DEPTH);
