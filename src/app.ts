@@ -6,6 +6,13 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './platform/config/config.js';
 import { DatabaseStatus } from './platform/database/database-status.js';
 import type { EmbeddedDatabase } from './platform/database/embedded-database.js';
+import {
+  deferBodyErrors,
+  jsonBodyParserOptions,
+  rawBodyRoutesOf,
+  refuseNonJsonBodies,
+  type RawBodyRoute,
+} from './platform/http/json-body.js';
 import { createValidationPipe } from './platform/http/validation.js';
 import { requestMiddleware } from './platform/http/request-middleware.js';
 import { createLogger, PinoLoggerService } from './platform/logging/logger.js';
@@ -42,9 +49,16 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   if (!options.preview) {
     app.use(requestMiddleware(logger, app.get(MetricsService)));
   }
-  app.useBodyParser('json', { limit: options.config.jsonBodyLimit });
+  // Filled from the spec below, before the first request: the uploads, whose bodies are not JSON.
+  const rawBodyRoutes: RawBodyRoute[] = [];
+  // Passed as a variable: Nest's option type leaves out `verify`, which it only uses itself for rawBody.
+  const jsonOptions = jsonBodyParserOptions(options.config.jsonBodyLimit, rawBodyRoutes);
+  app.use(refuseNonJsonBodies(rawBodyRoutes));
+  app.useBodyParser('json', jsonOptions);
+  app.use(deferBodyErrors());
   app.useGlobalPipes(createValidationPipe());
   const document = buildOpenApiDocument(app);
+  rawBodyRoutes.push(...rawBodyRoutesOf(document));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
 }

@@ -1,7 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator.js';
 import type { Principal } from '../auth/principal.js';
+import { ErrorResponseDto } from '../platform/errors/error.dto.js';
 import { AuditEventListDto, ListAuditEventsQueryDto } from './audit.dto.js';
 import { AuditService } from './audit.service.js';
 
@@ -14,6 +15,7 @@ export class AuditController {
   @Authenticated({ scope: 'admin' })
   @ApiOperation({ summary: 'List audit events', description: 'Every mutating call of the project, newest first.' })
   @ApiOkResponse({ type: AuditEventListDto })
+  @ApiNotFoundResponse({ description: 'No such project, or not visible to this key.', type: ErrorResponseDto })
   listAuditEvents(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListAuditEventsQueryDto,

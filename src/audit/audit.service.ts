@@ -29,16 +29,17 @@ export class AuditService {
     const routePath = typeof route?.path === 'string' ? route.path : request.path;
     const resource = /^\/api\/v1\/([a-z-]+)/.exec(`${request.baseUrl}${routePath}`)?.[1] ?? null;
     const targetId = record.targetId ?? firstIdParam(request.params);
+    // Refused calls are audited too, and their ids may be anything the caller sent.
     await this.events.insert({
       projectId: principal.projectId,
       apiKeyId: principal.apiKeyId,
-      action: record.action,
+      action: storableText(record.action, 200),
       targetType: resource,
-      targetId: targetId ?? null,
-      method: request.method,
-      path: request.originalUrl.split('?')[0].slice(0, 2000),
+      targetId: targetId === undefined ? null : storableText(targetId, 500),
+      method: storableText(request.method, 20),
+      path: storableText(request.originalUrl.split('?')[0], 2000),
       status: record.status,
-      requestId: request.requestId ?? 'unknown',
+      requestId: storableText(request.requestId ?? 'unknown', 200),
     });
     this.logger.debug({ action: record.action, status: record.status, targetId }, 'audited');
   }
@@ -56,6 +57,11 @@ export class AuditService {
     const page = await paginate(builder, query);
     return { data: page.data.map((event) => AuditEventDto.from(event)), nextCursor: page.nextCursor };
   }
+}
+
+/** PostgreSQL `text` cannot hold NUL: it is written as the six characters `\u0000`; long values are cut. */
+export function storableText(value: string, maxLength: number): string {
+  return value.replaceAll('\u0000', '\\u0000').slice(0, maxLength);
 }
 
 function firstIdParam(params: Request['params']): string | undefined {

@@ -105,6 +105,7 @@ export class AuthController {
     description: "Keys of the caller's project (or, for root-project admins, of any project); never their secrets.",
   })
   @ApiOkResponse({ type: ApiKeyListDto })
+  @ApiNotFoundResponse({ description: 'No such project, or not visible to this key.', type: ErrorResponseDto })
   listApiKeys(@CurrentPrincipal() principal: Principal, @Query() query: ListApiKeysQueryDto): Promise<ApiKeyListDto> {
     return this.authService.listApiKeys(principal, query);
   }

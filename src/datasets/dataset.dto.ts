@@ -18,7 +18,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { PageOf, PageQueryDto } from '../platform/http/pagination.js';
+import { IntegerQuery, PageOf, PageQueryDto } from '../platform/http/pagination.js';
+import { INT32_MAX } from '../platform/http/params.js';
 import { DATASET_FORMATS, DATASET_TASKS, type DatasetFormat, type DatasetTask } from './dataset-types.js';
 import type { DatasetVersionEntity, DatasetVersionState, QualityVerdictColumn } from './dataset-version.entity.js';
 import { DATASET_VERSION_STATES, QUALITY_VERDICTS } from './dataset-version.entity.js';
@@ -361,16 +362,19 @@ export class UploadDatasetVersionQueryDto {
   format?: DatasetFormat;
 
   @ApiProperty({
+    type: 'integer',
     description:
       'A version of this dataset (or of the one it is validated against) to measure representativeness against.',
     required: false,
     minimum: 1,
     example: 1,
+    maximum: INT32_MAX,
   })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerQuery()
   @IsInt()
   @Min(1)
+  @Max(INT32_MAX)
   referenceVersion?: number;
 }
 
@@ -435,16 +439,33 @@ export class DatasetRowsDto {
 }
 
 export class ListRowsQueryDto {
-  @ApiProperty({ description: 'Rows to skip.', required: false, minimum: 0, default: 0, example: 0 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Rows to skip.',
+    required: false,
+    minimum: 0,
+    default: 0,
+    example: 0,
+    maximum: INT32_MAX,
+  })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerQuery()
   @IsInt()
   @Min(0)
+  @Max(INT32_MAX)
   offset?: number;
 
-  @ApiProperty({ description: 'Rows to return.', required: false, minimum: 1, maximum: 500, default: 50, example: 50 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Rows to return.',
+    required: false,
+    minimum: 1,
+    maximum: 500,
+    default: 50,
+    example: 50,
+  })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerQuery()
   @IsInt()
   @Min(1)
   @Max(500)

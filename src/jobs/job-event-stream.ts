@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { Principal } from '../auth/principal.js';
+import { JOB_EVENT_SEQUENCE } from './job.dto.js';
 import type { JobsService } from './jobs.service.js';
 
 const POLL_MS = 500;
@@ -22,7 +23,7 @@ export function streamJobEvents(
   response.setHeader('Connection', 'keep-alive');
   response.setHeader('X-Accel-Buffering', 'no');
   response.flushHeaders();
-  let cursor = /^\d{1,19}$/.test(after) ? after : '0';
+  let cursor = JOB_EVENT_SEQUENCE.test(after) ? after : '0';
   let closed = false;
   let lastWrite = Date.now();
   response.on('close', () => {

@@ -17,7 +17,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { PageOf } from '../platform/http/pagination.js';
+import { IntegerQuery, PageOf } from '../platform/http/pagination.js';
+import { INT32_MAX } from '../platform/http/params.js';
 import { HEAD_TYPES, METHOD_TYPES, MODEL_FAMILIES } from '../trainer/runtime/training-spec.js';
 import type { CheckpointEntity } from './checkpoint.entity.js';
 import type { JobEventEntity } from './job-event.entity.js';
@@ -33,10 +34,18 @@ export class BaseModelRefDto {
   @Matches(MODEL_NAME, { message: 'name must be a model name' })
   name: string;
 
-  @ApiProperty({ description: 'Version number; the latest version when omitted.', required: false, example: 1 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Version number; the latest version when omitted.',
+    required: false,
+    example: 1,
+    maximum: INT32_MAX,
+    minimum: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(INT32_MAX)
   version?: number;
 }
 
@@ -45,7 +54,14 @@ export class ModelArchitectureDto {
   @IsIn(MODEL_FAMILIES)
   family: (typeof MODEL_FAMILIES)[number];
 
-  @ApiProperty({ description: 'gpt2: transformer blocks.', required: false, example: 2, minimum: 1, maximum: 48 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'gpt2: transformer blocks.',
+    required: false,
+    example: 2,
+    minimum: 1,
+    maximum: 48,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -53,6 +69,7 @@ export class ModelArchitectureDto {
   nLayer?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'gpt2: attention heads (must divide nEmbd).',
     required: false,
     example: 2,
@@ -65,7 +82,14 @@ export class ModelArchitectureDto {
   @Max(64)
   nHead?: number;
 
-  @ApiProperty({ description: 'gpt2: model width.', required: false, example: 64, minimum: 8, maximum: 4096 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'gpt2: model width.',
+    required: false,
+    example: 64,
+    minimum: 8,
+    maximum: 4096,
+  })
   @IsOptional()
   @IsInt()
   @Min(8)
@@ -73,6 +97,7 @@ export class ModelArchitectureDto {
   nEmbd?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'gpt2: longest sequence (position embeddings).',
     required: false,
     example: 128,
@@ -86,6 +111,7 @@ export class ModelArchitectureDto {
   nPositions?: number;
 
   @ApiProperty({
+    type: 'integer',
     description:
       'gpt2: vocabulary size of the byte-level BPE tokenizer trained on the training data (at least 256 bytes + 2 special tokens).',
     required: false,
@@ -99,7 +125,13 @@ export class ModelArchitectureDto {
   @Max(65536)
   vocabSize?: number;
 
-  @ApiProperty({ description: 'mlp: hidden layer widths.', required: false, example: [64, 32], type: [Number] })
+  @ApiProperty({
+    description: 'mlp: hidden layer widths.',
+    required: false,
+    example: [64, 32],
+    type: 'integer',
+    isArray: true,
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(16)
@@ -132,9 +164,16 @@ export class DatasetVersionRefDto {
   @IsUUID()
   datasetId: string;
 
-  @ApiProperty({ description: 'Version number of the dataset.', example: 1, minimum: 1 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Version number of the dataset.',
+    example: 1,
+    minimum: 1,
+    maximum: INT32_MAX,
+  })
   @IsInt()
   @Min(1)
+  @Max(INT32_MAX)
   version: number;
 }
 
@@ -150,10 +189,12 @@ export class TrainingMethodDto {
   type: (typeof METHOD_TYPES)[number];
 
   @ApiProperty({
+    type: 'integer',
     description: 'freeze: how many top transformer blocks stay trainable.',
     required: false,
     example: 1,
     minimum: 0,
+    maximum: 48,
   })
   @IsOptional()
   @IsInt()
@@ -295,10 +336,12 @@ export class ScheduleDto {
   name: 'constant' | 'step' | 'cosine' | 'linear';
 
   @ApiProperty({
+    type: 'integer',
     description: 'Linear warm-up steps from 0 to the learning rate.',
     required: false,
     example: 10,
     minimum: 0,
+    maximum: 1_000_000,
   })
   @IsOptional()
   @IsInt()
@@ -306,7 +349,14 @@ export class ScheduleDto {
   @Max(1_000_000)
   warmupSteps?: number;
 
-  @ApiProperty({ description: 'step: steps between decays.', required: false, example: 100, minimum: 1 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'step: steps between decays.',
+    required: false,
+    example: 100,
+    minimum: 1,
+    maximum: 1_000_000,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -348,7 +398,13 @@ export class EarlyStoppingDto {
   @IsIn(['min', 'max'])
   mode: 'min' | 'max';
 
-  @ApiProperty({ description: 'Evaluations without improvement before stopping.', example: 3, minimum: 1 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Evaluations without improvement before stopping.',
+    example: 3,
+    minimum: 1,
+    maximum: 1000,
+  })
   @IsInt()
   @Min(1)
   @Max(1000)
@@ -368,6 +424,7 @@ export class EarlyStoppingDto {
 
 export class HyperparametersDto {
   @ApiProperty({
+    type: 'integer',
     description: 'Passes over the training data.',
     required: false,
     example: 3,
@@ -381,10 +438,12 @@ export class HyperparametersDto {
   epochs?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'A step budget: stop after this many optimiser steps.',
     required: false,
     example: 200,
     minimum: 1,
+    maximum: 10_000_000,
   })
   @IsOptional()
   @IsInt()
@@ -392,7 +451,14 @@ export class HyperparametersDto {
   @Max(10_000_000)
   maxSteps?: number;
 
-  @ApiProperty({ description: 'Examples per micro-batch.', required: false, example: 8, minimum: 1, maximum: 4096 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Examples per micro-batch.',
+    required: false,
+    example: 8,
+    minimum: 1,
+    maximum: 4096,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -400,10 +466,12 @@ export class HyperparametersDto {
   batchSize?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'Micro-batches per optimiser step (effective batch = batchSize x this).',
     required: false,
     example: 1,
     minimum: 1,
+    maximum: 1024,
   })
   @IsOptional()
   @IsInt()
@@ -451,6 +519,7 @@ export class HyperparametersDto {
     required: false,
     example: 1,
     minimum: 0,
+    maximum: 1_000_000,
   })
   @IsOptional()
   @IsNumber()
@@ -471,14 +540,14 @@ export class HyperparametersDto {
   @Max(0.9)
   dropout?: number;
 
-  @ApiProperty({ description: 'L1 penalty on weight matrices.', required: false, example: 0, minimum: 0 })
+  @ApiProperty({ description: 'L1 penalty on weight matrices.', required: false, example: 0, minimum: 0, maximum: 10 })
   @IsOptional()
   @IsNumber()
   @Min(0)
   @Max(10)
   l1?: number;
 
-  @ApiProperty({ description: 'L2 penalty on weight matrices.', required: false, example: 0, minimum: 0 })
+  @ApiProperty({ description: 'L2 penalty on weight matrices.', required: false, example: 0, minimum: 0, maximum: 10 })
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -495,7 +564,14 @@ export class HyperparametersDto {
   @Type(() => EarlyStoppingDto)
   earlyStopping?: EarlyStoppingDto;
 
-  @ApiProperty({ description: 'gpt2: tokens per example.', required: false, example: 64, minimum: 4, maximum: 4096 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'gpt2: tokens per example.',
+    required: false,
+    example: 64,
+    minimum: 4,
+    maximum: 4096,
+  })
   @IsOptional()
   @IsInt()
   @Min(4)
@@ -503,9 +579,12 @@ export class HyperparametersDto {
   sequenceLength?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'Random seed: the same seed and backend give the same metrics.',
     required: false,
     example: 42,
+    minimum: 0,
+    maximum: 2 ** 31 - 1,
   })
   @IsOptional()
   @IsInt()
@@ -514,32 +593,40 @@ export class HyperparametersDto {
   seed?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'Validate every N steps (and at every epoch end).',
     required: false,
     example: 50,
     minimum: 1,
+    maximum: INT32_MAX,
   })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(INT32_MAX)
   evalEverySteps?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'Checkpoint every N steps (and at every epoch end).',
     required: false,
     example: 50,
     minimum: 1,
+    maximum: INT32_MAX,
   })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(INT32_MAX)
   checkpointEverySteps?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'Checkpoints kept, newest first (plus the best one with keepBestCheckpoint).',
     required: false,
     example: 2,
     minimum: 1,
+    maximum: 1000,
   })
   @IsOptional()
   @IsInt()
@@ -560,6 +647,8 @@ export class HyperparametersDto {
     description: 'Share of the training data held out for validation when no validation data is given.',
     required: false,
     example: 0.1,
+    minimum: 0.01,
+    maximum: 0.5,
   })
   @IsOptional()
   @IsNumber()
@@ -568,19 +657,23 @@ export class HyperparametersDto {
   validationFraction?: number;
 
   @ApiProperty({
+    type: 'integer',
     description: 'Training metrics (loss, throughput, ETA) every N steps.',
     required: false,
     example: 10,
     minimum: 1,
+    maximum: INT32_MAX,
   })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(INT32_MAX)
   logEverySteps?: number;
 }
 
 export class JobResourcesDto {
   @ApiProperty({
+    type: 'integer',
     description: 'Queue priority: higher runs first.',
     required: false,
     example: 0,
@@ -874,15 +967,23 @@ export class JobEventListDto {
   nextCursor: string | null;
 }
 
+/** An event sequence number (a bigint): 18 digits at most, so it always fits PostgreSQL's bigint. */
+export const JOB_EVENT_SEQUENCE = /^[0-9]{1,18}$/;
+
 export class JobEventQueryDto {
-  @ApiProperty({ description: 'Events after this sequence number.', required: false, example: '0' })
+  @ApiProperty({
+    description: 'Events after this sequence number (at most 18 digits).',
+    required: false,
+    pattern: JOB_EVENT_SEQUENCE.source,
+    example: '0',
+  })
   @IsOptional()
-  @Matches(/^\d{1,19}$/, { message: 'after must be a sequence number' })
+  @Matches(JOB_EVENT_SEQUENCE, { message: 'after must be a sequence number of at most 18 digits' })
   after?: string;
 
-  @ApiProperty({ description: 'Page size.', required: false, example: 100, minimum: 1, maximum: 1000 })
+  @ApiProperty({ type: 'integer', description: 'Page size.', required: false, example: 100, minimum: 1, maximum: 1000 })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerQuery()
   @IsInt()
   @Min(1)
   @Max(1000)

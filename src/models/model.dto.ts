@@ -4,6 +4,9 @@ import { PageOf } from '../platform/http/pagination.js';
 import type { ModelVersionEntity } from './model-version.entity.js';
 import type { RegisteredModelEntity } from './registered-model.entity.js';
 
+/** A registered model's name: what a job may name its output model. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
 export class RegisteredModelDto {
   @ApiProperty({ description: 'Model id.', format: 'uuid' })
   id: string;
@@ -118,9 +121,6 @@ export class DownloadModelVersionQueryDto {
   @IsIn(BUNDLE_FORMATS)
   format?: (typeof BUNDLE_FORMATS)[number];
 }
-
-/** Model names: what jobs accept as `outputModelName`. */
-export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** Media types a model import accepts: the archive as the raw body. */
 export const MODEL_ARCHIVE_TYPES = [

@@ -18,16 +18,23 @@ import { Authenticated, CurrentPrincipal } from '../auth/authenticated.decorator
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../platform/errors/error.dto.js';
 import { PageQueryDto } from '../platform/http/pagination.js';
-import { positiveIntParam } from '../platform/http/params.js';
+import { patternParam, positiveIntParam } from '../platform/http/params.js';
 import {
   DownloadModelVersionQueryDto,
   MODEL_ARCHIVE_TYPES,
+  MODEL_NAME_PATTERN,
   ModelVersionDto,
   ModelVersionListDto,
   RegisteredModelDto,
   RegisteredModelListDto,
 } from './model.dto.js';
 import { ModelsService } from './models.service.js';
+
+const modelNameParam = patternParam(
+  'modelName',
+  MODEL_NAME_PATTERN,
+  'must be 1-100 letters, digits, dots, underscores or hyphens',
+);
 
 @ApiTags('models')
 @ApiBadRequestResponse({ description: 'The request is invalid.', type: ErrorResponseDto })
@@ -50,7 +57,7 @@ export class ModelsController {
   @ApiNotFoundResponse({ description: 'No such model in this project.', type: ErrorResponseDto })
   getModel(
     @CurrentPrincipal() principal: Principal,
-    @Param('modelName') modelName: string,
+    @Param('modelName', modelNameParam) modelName: string,
   ): Promise<RegisteredModelDto> {
     return this.modelsService.getModel(principal, modelName);
   }
@@ -62,7 +69,7 @@ export class ModelsController {
   @ApiNotFoundResponse({ description: 'No such model in this project.', type: ErrorResponseDto })
   listModelVersions(
     @CurrentPrincipal() principal: Principal,
-    @Param('modelName') modelName: string,
+    @Param('modelName', modelNameParam) modelName: string,
     @Query() query: PageQueryDto,
   ): Promise<ModelVersionListDto> {
     return this.modelsService.listVersions(principal, modelName, query);
@@ -88,7 +95,7 @@ export class ModelsController {
   @ApiUnsupportedMediaTypeResponse({ description: 'Not an archive media type.', type: ErrorResponseDto })
   async importModelVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('modelName') modelName: string,
+    @Param('modelName', modelNameParam) modelName: string,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ModelVersionDto> {
@@ -113,7 +120,7 @@ export class ModelsController {
   @ApiNotFoundResponse({ description: 'No such model or version in this project.', type: ErrorResponseDto })
   getModelVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('modelName') modelName: string,
+    @Param('modelName', modelNameParam) modelName: string,
     @Param('version', positiveIntParam('version')) version: number,
   ): Promise<ModelVersionDto> {
     return this.modelsService.getVersion(principal, modelName, version);
@@ -134,7 +141,7 @@ export class ModelsController {
   @ApiNotFoundResponse({ description: 'No such model or version in this project.', type: ErrorResponseDto })
   async downloadModelVersion(
     @CurrentPrincipal() principal: Principal,
-    @Param('modelName') modelName: string,
+    @Param('modelName', modelNameParam) modelName: string,
     @Param('version', positiveIntParam('version')) version: number,
     @Query() query: DownloadModelVersionQueryDto,
   ): Promise<StreamableFile> {

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { API_KEY_SECURITY } from '../auth/authenticated.decorator.js';
+import { declareCommonResponses } from './http/common-responses.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -48,5 +49,6 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       ];
     }
   }
+  declareCommonResponses(document);
   return document;
 }

@@ -1467,7 +1467,7 @@ export type JobDto = {
     /**
      * A cancel or pause asked for and not yet carried out.
      */
-    pendingControl: 'cancel' | 'pause';
+    pendingControl: 'cancel' | 'pause' | null;
     /**
      * Queue priority.
      */
@@ -1688,7 +1688,7 @@ export type TrainerStatusDto = {
     /**
      * Backend the workers run on; null when this replica runs no trainer.
      */
-    backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+    backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | null;
     /**
      * Devices of the backend.
      */
@@ -1805,6 +1805,10 @@ export type GetLivenessData = {
 
 export type GetLivenessErrors = {
     /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
+    /**
      * The process cannot recover; restart it.
      */
     503: LivenessDto;
@@ -1827,6 +1831,10 @@ export type GetReadinessData = {
 
 export type GetReadinessErrors = {
     /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
+    /**
      * A part is not ready.
      */
     503: ReadinessDto;
@@ -1848,6 +1856,10 @@ export type GetMetricsData = {
 };
 
 export type GetMetricsErrors = {
+    /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
     /**
      * No API key, or an invalid, revoked or expired one.
      */
@@ -1993,6 +2005,14 @@ export type CreateProjectErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
@@ -2088,6 +2108,10 @@ export type ListApiKeysErrors = {
      */
     403: ErrorResponseDto;
     /**
+     * No such project, or not visible to this key.
+     */
+    404: ErrorResponseDto;
+    /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
@@ -2136,6 +2160,18 @@ export type CreateApiKeyErrors = {
      */
     404: ErrorResponseDto;
     /**
+     * The Idempotency-Key was used for a different request, or its first request is still running.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
@@ -2179,6 +2215,14 @@ export type RevokeApiKeyErrors = {
      * No such key, or not visible to this key.
      */
     404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
     /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
@@ -2267,6 +2311,10 @@ export type ListAuditEventsData = {
 
 export type ListAuditEventsErrors = {
     /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
+    /**
      * No API key, or an invalid, revoked or expired one.
      */
     401: ErrorResponseDto;
@@ -2274,6 +2322,10 @@ export type ListAuditEventsErrors = {
      * The key lacks the `admin` scope.
      */
     403: ErrorResponseDto;
+    /**
+     * No such project, or not visible to this key.
+     */
+    404: ErrorResponseDto;
     /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
@@ -2370,6 +2422,14 @@ export type CreateDatasetErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
@@ -2462,6 +2522,10 @@ export type ListDatasetVersionsErrors = {
      * The key lacks the `datasets:read` scope.
      */
     403: ErrorResponseDto;
+    /**
+     * A resource named in the path does not exist in this project.
+     */
+    404: ErrorResponseDto;
     /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
@@ -2578,6 +2642,14 @@ export type DeleteDatasetVersionErrors = {
      * No such dataset or version in this project.
      */
     404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
     /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
@@ -2834,6 +2906,14 @@ export type TransformDatasetVersionErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * `transform_output_too_large`: a step would write more rows than TRANSFORM_MAX_OUTPUT_ROWS (refused before running, with the estimate in `details`) or, while running, more rows or bytes than TRANSFORM_MAX_OUTPUT_ROWS / TRANSFORM_MAX_OUTPUT_BYTES, or more memory than TRANSFORM_WORKER_MEMORY. Nothing is stored.
      */
     422: ErrorResponseDto;
@@ -3024,6 +3104,10 @@ export type ImportModelVersionErrors = {
      * The key lacks the `models:write` scope.
      */
     403: ErrorResponseDto;
+    /**
+     * A resource named in the path does not exist in this project.
+     */
+    404: ErrorResponseDto;
     /**
      * Larger than MODEL_IMPORT_MAX_BYTES.
      */
@@ -3225,6 +3309,18 @@ export type CreateJobErrors = {
      */
     403: ErrorResponseDto;
     /**
+     * The Idempotency-Key was used for a different request, or its first request is still running.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * The memory estimate exceeds a trainer slot: details carry the estimate and a batch size that fits.
      */
     422: ErrorResponseDto;
@@ -3303,7 +3399,7 @@ export type ListJobEventsData = {
     };
     query?: {
         /**
-         * Events after this sequence number.
+         * Events after this sequence number (at most 18 digits).
          */
         after?: string;
         /**
@@ -3473,6 +3569,14 @@ export type CancelJobErrors = {
      */
     409: ErrorResponseDto;
     /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
@@ -3520,6 +3624,14 @@ export type PauseJobErrors = {
      * The job is not queued or running.
      */
     409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
     /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
@@ -3574,6 +3686,14 @@ export type ResumeJobErrors = {
      * The job is not paused, or a spec change was not confirmed.
      */
     409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
     /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
@@ -3653,6 +3773,10 @@ export type GetLineageData = {
 };
 
 export type GetLineageErrors = {
+    /**
+     * The request is invalid: `details` name each failing field (a JSON body may nest at most 64 levels).
+     */
+    400: ErrorResponseDto;
     /**
      * No API key, or an invalid, revoked or expired one.
      */

@@ -29,6 +29,7 @@ import {
   type ValidationArguments,
   type ValidatorConstraintInterface,
 } from 'class-validator';
+import { INT32_MAX } from '../../platform/http/params.js';
 import {
   crossFieldProblems,
   DEDUPE_MODES,
@@ -159,10 +160,14 @@ function OptionalFlag(description: string, example: boolean): PropertyDecorator 
 
 function OptionalCount(description: string, example: number): PropertyDecorator {
   return (target, property) => {
-    ApiProperty({ description, required: false, type: 'integer', minimum: 0, example })(target, property);
+    ApiProperty({ description, required: false, type: 'integer', minimum: 0, maximum: INT32_MAX, example })(
+      target,
+      property,
+    );
     IsOptional()(target, property);
     IsInt()(target, property);
     Min(0)(target, property);
+    Max(INT32_MAX)(target, property);
   };
 }
 

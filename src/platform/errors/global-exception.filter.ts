@@ -8,14 +8,14 @@ import { DomainError } from './domain-error.js';
 import { ErrorCode } from './error-codes.js';
 import type { ErrorResponseDto } from './error.dto.js';
 
-interface BodyParserError {
+export interface BodyParserError {
   type: string;
   status?: number;
   statusCode?: number;
   limit?: number;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
+export function isBodyParserError(error: unknown): error is BodyParserError {
   return (
     typeof error === 'object' &&
     error !== null &&
@@ -64,7 +64,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     // Express 5's adapter wraps body-parser's errors in an HttpException with the original as cause.
     const cause = exception instanceof HttpException ? exception.cause : exception;
     if (isBodyParserError(cause)) {
-      return this.fromBodyParser(cause);
+      return fromBodyParser(cause);
     }
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception, request);
@@ -76,24 +76,6 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       return databaseUnavailable();
     }
     return new DomainError(ErrorCode.Internal, 'An internal error occurred; quote the request id when reporting it');
-  }
-
-  private fromBodyParser(error: BodyParserError): DomainError {
-    switch (error.type) {
-      case 'entity.parse.failed':
-        return new DomainError(ErrorCode.MalformedJson, 'The request body is not valid JSON');
-      case 'entity.too.large':
-        return new DomainError(
-          ErrorCode.PayloadTooLarge,
-          `The request body is larger than the limit of ${error.limit ?? '?'} bytes`,
-          [{ reason: 'body too large', limit: error.limit }],
-        );
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return new DomainError(ErrorCode.UnsupportedMediaType, 'The request body encoding or charset is not supported');
-      default:
-        return new DomainError(ErrorCode.ValidationFailed, 'The request body could not be read');
-    }
   }
 
   private fromHttpException(exception: HttpException, request: Request): DomainError {
@@ -122,6 +104,29 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       code,
       code === ErrorCode.Internal ? 'An internal error occurred; quote the request id when reporting it' : message,
     );
+  }
+}
+
+/** The error of Express's body parser in the API's terms. */
+export function fromBodyParser(error: BodyParserError): DomainError {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new DomainError(ErrorCode.MalformedJson, 'The request body is not valid JSON');
+    case 'entity.too.large':
+      return new DomainError(
+        ErrorCode.PayloadTooLarge,
+        `The request body is larger than the limit of ${error.limit ?? '?'} bytes`,
+        [{ reason: 'body too large', limit: error.limit }],
+      );
+    case 'entity.too.deep':
+      return DomainError.validation(`The request body is nested more than ${error.limit ?? '?'} levels deep`, [
+        { field: 'body', reason: `nested more than ${error.limit ?? '?'} levels deep`, limit: error.limit },
+      ]);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new DomainError(ErrorCode.UnsupportedMediaType, 'The request body encoding or charset is not supported');
+    default:
+      return new DomainError(ErrorCode.ValidationFailed, 'The request body could not be read');
   }
 }
 

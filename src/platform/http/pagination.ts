@@ -1,14 +1,36 @@
 import type { Type as ClassType } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { DomainError } from '../errors/domain-error.js';
 
+/**
+ * A query parameter read as an integer: only plain decimal digits (optionally signed) convert, so
+ * `0x10`, ` 5`, `5 `, `1e3` and `5.0` stay strings and fail `@IsInt()` with a 400 naming the field.
+ */
+export function IntegerQuery(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^-?[0-9]{1,16}$/.test(value) ? Number(value) : value,
+  );
+}
+
+const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
+const CURSOR_TIMESTAMP = /^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export class PageQueryDto {
-  @ApiProperty({ description: 'Items per page.', minimum: 1, maximum: 200, default: 50, required: false, example: 50 })
+  @ApiProperty({
+    description: 'Items per page.',
+    type: 'integer',
+    minimum: 1,
+    maximum: 200,
+    default: 50,
+    required: false,
+    example: 50,
+  })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerQuery()
   @IsInt()
   @Min(1)
   @Max(200)
@@ -17,17 +39,19 @@ export class PageQueryDto {
   @ApiProperty({
     description: 'The `nextCursor` of the previous page; omit for the first page.',
     required: false,
+    maxLength: 200,
+    pattern: CURSOR_PATTERN.source,
     example: 'MjAyNi0xMS0yOFQwMDowMDowMC4wMDBafDNmMWM3YTUy',
   })
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor must be a cursor returned by a previous page' })
+  @Matches(CURSOR_PATTERN, { message: 'cursor must be a cursor returned by a previous page' })
   cursor?: string;
 }
 
 interface Cursor {
-  createdAt: string;
+  createdAt: Date;
   id: string;
 }
 
@@ -35,9 +59,22 @@ export function encodeCursor(createdAt: Date, id: string): string {
   return Buffer.from(`${createdAt.toISOString()}|${id}`, 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): Cursor {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
+/**
+ * Only what encodeCursor writes is accepted: a canonical ISO timestamp that round-trips (so no
+ * February 30th, no expanded years, no bare numbers that JavaScript reads leniently and PostgreSQL
+ * refuses) and a lower-case UUID.
+ */
+export function decodeCursor(cursor: string): Cursor {
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const [timestamp, id] = parts;
+  const createdAt = new Date(timestamp ?? '');
+  const valid =
+    parts.length === 2 &&
+    CURSOR_TIMESTAMP.test(timestamp) &&
+    !Number.isNaN(createdAt.getTime()) &&
+    createdAt.toISOString() === timestamp &&
+    CURSOR_ID.test(id);
+  if (!valid) {
     throw DomainError.validation('The cursor is invalid', [
       { field: 'cursor', reason: 'not a cursor returned by this API' },
     ]);
