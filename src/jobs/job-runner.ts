@@ -29,6 +29,7 @@ import { CheckpointEntity } from './checkpoint.entity.js';
 import { JobEventsRepository } from './job-events.repository.js';
 import { JobQueue, type ClaimedJob } from './job-queue.js';
 import { JobEntity, type JobError } from './job.entity.js';
+import { TrainingStepGate } from './training-step-gate.js';
 
 const CHECKPOINT_FILES = ['weights.safetensors', 'optimizer.safetensors', 'state.json'];
 
@@ -57,6 +58,9 @@ interface Execution {
   requeueOnPause: boolean;
   /** The latest progress the worker reported (the heartbeat writes it; the outcome too). */
   progress?: { step: number; totalSteps: number };
+  /** Event and metric writes, one after another: rows keep the order the worker sent them in. */
+  writes: Promise<void>;
+  startedAt: number;
   done: Promise<void>;
 }
 
@@ -77,6 +81,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queue: JobQueue,
+    private readonly gate: TrainingStepGate,
     private readonly pool: TrainerPool,
     private readonly events: JobEventsRepository,
     private readonly store: ArtifactStore,
@@ -146,6 +151,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       control: new Int32Array(new SharedArrayBuffer(4)),
       lost: false,
       requeueOnPause: false,
+      writes: Promise.resolve(),
+      startedAt: performance.now(),
       done: Promise.resolve(),
     };
     this.executions.set(claimed.id, execution);
@@ -161,22 +168,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   private async execute(claimed: ClaimedJob, execution: Execution): Promise<void> {
     const jobId = claimed.id;
     const heartbeat = setInterval(
-      () => {
-        this.queue.heartbeat(jobId, this.replicaId, execution.progress).then(
-          async (beat) => {
-            if (beat.lost && !execution.lost) {
-              execution.lost = true;
-              this.logger.warn(`Lost the lease of job ${jobId}; stopping its worker`);
-              await this.pool.terminate(jobId);
-            } else if (beat.control === 'cancel') {
-              Atomics.store(execution.control, 0, CONTROL_CANCEL);
-            } else if (beat.control === 'pause') {
-              Atomics.store(execution.control, 0, CONTROL_PAUSE);
-            }
-          },
-          (error: unknown) => this.logger.warn(`Heartbeat of job ${jobId} failed: ${String(error)}`),
-        );
-      },
+      () => void this.heartbeat(execution),
       Math.max(200, (this.config.jobs.leaseSeconds * 1000) / 4),
     );
     try {
@@ -200,7 +192,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       const start = await this.prepare(job, claimed, execution);
       const outcome = await this.pool.run(start, {
         onEvent: (event) =>
-          void this.safely(execution, () =>
+          this.write(execution, () =>
             this.events.record(jobId, {
               level: event.level,
               kind: event.kind,
@@ -208,12 +200,22 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
               data: event.data,
             }),
           ),
-        onMetrics: (metrics) => void this.safely(execution, () => this.events.recordMetrics(jobId, metrics)),
+        onMetrics: (metrics) => {
+          this.write(execution, () => this.events.recordMetrics(jobId, metrics));
+          if (metrics.split === 'train') {
+            this.observeThroughput(job, metrics.values);
+          }
+        },
         onProgress: (step, totalSteps) => {
           execution.progress = { step, totalSteps };
         },
-        onCheckpoint: (checkpoint) => this.saveCheckpoint(job, execution, checkpoint),
+        onCheckpoint: async (checkpoint) => {
+          await execution.writes;
+          await this.saveCheckpoint(job, execution, checkpoint);
+        },
+        onHeld: (step) => this.held(execution, step),
       });
+      await execution.writes;
       await this.end(execution, job, outcome);
     } catch (error) {
       if (execution.lost) {
@@ -239,15 +241,61 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
-  private async safely(execution: Execution, write: () => Promise<void>): Promise<void> {
-    if (execution.lost) {
+  /** Queues a write behind the job's earlier ones; a failed write is logged and does not stop the job. */
+  private write(execution: Execution, write: () => Promise<void>): void {
+    execution.writes = execution.writes.then(async () => {
+      if (execution.lost) {
+        return;
+      }
+      try {
+        await write();
+      } catch (error) {
+        this.logger.warn(`Could not record a job event: ${String(error)}`);
+      }
+    });
+  }
+
+  /** Renews the lease and hands a pending cancel or pause to the worker. */
+  private async heartbeat(execution: Execution): Promise<void> {
+    const { jobId } = execution;
+    // A hold released after its run ended must not touch a later attempt of the same job.
+    if (this.executions.get(jobId) !== execution) {
       return;
     }
     try {
-      await write();
+      const beat = await this.queue.heartbeat(jobId, this.replicaId, execution.progress);
+      if (beat.lost && !execution.lost) {
+        execution.lost = true;
+        this.logger.warn(`Lost the lease of job ${jobId}; stopping its worker`);
+        await this.pool.terminate(jobId);
+      } else if (beat.control === 'cancel') {
+        Atomics.store(execution.control, 0, CONTROL_CANCEL);
+      } else if (beat.control === 'pause') {
+        Atomics.store(execution.control, 0, CONTROL_PAUSE);
+      }
     } catch (error) {
-      this.logger.warn(`Could not record a job event: ${String(error)}`);
+      this.logger.warn(`Heartbeat of job ${jobId} failed: ${String(error)}`);
     }
+  }
+
+  /**
+   * The worker waits at a held step. Once the gate lets go, a heartbeat reads the control the job
+   * has now, so a pause or cancel asked for during the hold takes effect at exactly this step.
+   */
+  private async held(execution: Execution, step: number): Promise<void> {
+    // The job row shows the held step before the event says it is held.
+    await this.heartbeat(execution);
+    this.write(execution, () =>
+      this.events.record(execution.jobId, {
+        level: 'info',
+        kind: 'held',
+        message: `Held at step ${step} until released`,
+        data: { step },
+      }),
+    );
+    await execution.writes;
+    await this.gate.atStep(execution.jobId, step);
+    await this.heartbeat(execution);
   }
 
   private async workerCrashed(execution: Execution, job: JobEntity, claimed: ClaimedJob, error: Error): Promise<void> {
@@ -333,6 +381,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       baseModel,
       resume,
       control: execution.control.buffer as SharedArrayBuffer,
+      holdAtSteps: this.gate.stepsFor(job),
     };
   }
 
@@ -459,18 +508,39 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         ['jobId', 'step'],
       );
     });
+    const bytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
     await this.events.record(job.id, {
       level: 'info',
       kind: 'checkpoint',
       message: `Checkpoint at step ${checkpoint.step} (${checkpoint.reason}${checkpoint.isBest ? ', best so far' : ''})`,
-      data: {
-        step: checkpoint.step,
-        reason: checkpoint.reason,
-        isBest: checkpoint.isBest,
-        bytes: files.reduce((s, f) => s + f.sizeBytes, 0),
-      },
+      data: { step: checkpoint.step, reason: checkpoint.reason, isBest: checkpoint.isBest, bytes },
     });
+    this.observeCheckpoint(job, checkpoint, bytes);
     await this.applyRetention(job);
+  }
+
+  // ------------------------------------------------------------------ observation points
+
+  /** A checkpoint is stored and recorded (the worker continues after this). */
+  private observeCheckpoint(job: JobEntity, checkpoint: WorkerCheckpoint, bytes: number): void {
+    this.logger.debug(
+      `Job ${job.id}: checkpoint at step ${checkpoint.step} stored (${checkpoint.reason}, ${bytes} bytes)`,
+    );
+  }
+
+  /**
+   * A training window's throughput: `examplesPerSecond` for every family, and `unitsPerSecond` in
+   * the family's own `unit` (tokens for gpt2, examples for mlp).
+   */
+  private observeThroughput(job: JobEntity, values: Record<string, unknown>): void {
+    this.logger.debug(
+      `Job ${job.id}: ${String(values.examplesPerSecond)} examples/s, ${String(values.unitsPerSecond)} ${String(values.unit)}/s`,
+    );
+  }
+
+  /** A run of this replica ended: the job's status after it, and how long this attempt ran. */
+  private observeOutcome(job: JobEntity, status: TrainingOutcome['status'] | 'requeued', seconds: number): void {
+    this.logger.debug(`Job ${job.id} (${job.spec.family}): this run ended ${status} after ${seconds.toFixed(1)} s`);
   }
 
   /** keep-last-K plus, with keep-best, the best one; the others' files and rows go. */
@@ -493,15 +563,25 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       return;
     }
     const progress = { progress: execution.progress };
+    this.observeOutcome(
+      job,
+      outcome.status === 'paused' && execution.requeueOnPause ? 'requeued' : outcome.status,
+      (performance.now() - execution.startedAt) / 1000,
+    );
     switch (outcome.status) {
       case 'succeeded': {
         const modelVersionId = await this.publish(job, outcome, execution.progress);
         if (modelVersionId) {
+          const { metrics, metricsStep, startMetrics } = outcome.result;
+          const gained =
+            startMetrics && typeof metrics.loss === 'number'
+              ? ` (validation loss ${startMetrics.loss.toPrecision(4)} at step 0, ${metrics.loss.toPrecision(4)} at step ${metricsStep})`
+              : '';
           await this.events.record(job.id, {
             level: 'info',
             kind: 'succeeded',
-            message: `Succeeded: ${job.outputModelName} is a new model version`,
-            data: { modelVersionId, metrics: outcome.result.metrics },
+            message: `Succeeded: ${job.outputModelName} is a new model version${gained}`,
+            data: { modelVersionId, metrics, metricsStep, startMetrics },
           });
         }
         return;
@@ -658,6 +738,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
+    this.gate.releaseAll();
     // Checkpoint and requeue running jobs so another replica (or this one, restarted) carries on.
     for (const execution of this.executions.values()) {
       execution.requeueOnPause = true;

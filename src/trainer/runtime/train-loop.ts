@@ -73,8 +73,10 @@ import {
   type FileBytes,
   type StartTraining,
   type TrainingOutcome,
+  type TrainingResult,
   type WorkerCheckpoint,
 } from './protocol.js';
+import { ThroughputWindow } from './throughput.js';
 import type { Gpt2ModelConfig, HyperParameters, MlpModelConfig, TrainingSpec } from './training-spec.js';
 
 export interface TrainerIo {
@@ -85,6 +87,8 @@ export interface TrainerIo {
   checkpoint(checkpoint: Omit<WorkerCheckpoint, 'type' | 'requestId'>): Promise<void>;
   /** The control flag the main thread set (none, cancel, pause). */
   control(): number;
+  /** Waits at a step the job asked to be held at (tests); resolves when the main thread releases it. */
+  hold(step: number): Promise<void>;
 }
 
 /** A failure with a code the job records; anything else is reported as `training_error`. */
@@ -116,6 +120,17 @@ interface CheckpointState {
   overfitting: unknown;
   lastGoodCheckpointStep: number | null;
   trainLoss: number | null;
+  /** The best evaluation so far (by the early-stopping monitor, else validation loss). */
+  best?: BestEvaluation | null;
+  /** Validation metrics of the starting model. */
+  startMetrics?: Record<string, number> | null;
+}
+
+/** The best evaluation so far; `metrics` is null when a checkpoint from before it was kept did not say. */
+interface BestEvaluation {
+  step: number;
+  value: number;
+  metrics: Record<string, number> | null;
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -176,6 +191,9 @@ export class TrainingRun {
   private overfitting = new OverfittingDetector();
   private lastGoodCheckpointStep: number | null = null;
   private lastValidation: Record<string, number> | null = null;
+  private best: BestEvaluation | null = null;
+  private startMetrics: Record<string, number> | null = null;
+  private readonly holdAt: ReadonlySet<number> | null;
 
   constructor(
     private readonly start: StartTraining,
@@ -184,6 +202,7 @@ export class TrainingRun {
   ) {
     this.spec = start.spec;
     this.hp = start.spec.hyperparameters;
+    this.holdAt = start.holdAtSteps ? new Set(start.holdAtSteps) : null;
   }
 
   async run(): Promise<TrainingOutcome> {
@@ -242,19 +261,24 @@ export class TrainingRun {
         .reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1), 0),
       learningRate: this.learningRate,
       flopsPerExample,
+      unit: this.unit(),
     });
+    if (this.step === 0 && this.startMetrics === null) {
+      this.evaluateStart();
+    }
 
-    let windowStart = performance.now();
-    let windowExamples = 0;
-    let windowTokens = 0;
-    let windowLoss = 0;
-    let windowSteps = 0;
+    const throughput = new ThroughputWindow();
     let trainLoss: number | null = null;
     let stopEarly = false;
+    let finalEvaluation: { step: number; metrics: Record<string, number> } | null = null;
     const runStart = performance.now();
     const runStartStep = this.step;
 
     while (this.step < totalSteps && !stopEarly) {
+      if (this.holdAt?.has(this.step)) {
+        this.io.progress(this.step, totalSteps, this.step / stepsPerEpoch);
+        await this.io.hold(this.step);
+      }
       this.checkControl();
       if (this.io.control() === CONTROL_PAUSE) {
         await this.saveCheckpoint('pause', false, null, trainLoss);
@@ -266,33 +290,21 @@ export class TrainingRun {
       const learningRate = learningRateAt(this.step, totalSteps, this.learningRate, this.hp.schedule);
       const { loss, examples, tokens } = this.optimizerStep(order, batchInEpoch, learningRate);
       this.step += 1;
-      windowLoss += loss;
-      windowSteps += 1;
-      windowExamples += examples;
-      windowTokens += tokens;
+      throughput.add(loss, examples, tokens);
       trainLoss = trainLoss === null ? loss : 0.9 * trainLoss + 0.1 * loss;
       const epochEnd = this.step % stepsPerEpoch === 0 || this.step === totalSteps;
       const epochProgress = this.step / stepsPerEpoch;
 
       if (this.step % this.hp.logEverySteps === 0 || epochEnd) {
-        const seconds = (performance.now() - windowStart) / 1000;
         const elapsed = (performance.now() - runStart) / 1000;
         const secondsPerStep = elapsed / Math.max(1, this.step - runStartStep);
         const values = {
-          loss: windowLoss / windowSteps,
+          ...throughput.take(this.unit(), flopsPerExample),
           learningRate,
-          examplesPerSecond: windowExamples / seconds,
-          tokensPerSecond: windowTokens / seconds,
-          flopsPerSecond: (windowExamples * flopsPerExample) / seconds,
           etaSeconds: Math.round((totalSteps - this.step) * secondsPerStep),
         };
         this.io.metrics(this.step, epochProgress, 'train', values);
         this.io.progress(this.step, totalSteps, epochProgress);
-        windowStart = performance.now();
-        windowExamples = 0;
-        windowTokens = 0;
-        windowLoss = 0;
-        windowSteps = 0;
       }
 
       let evaluated = false;
@@ -302,27 +314,18 @@ export class TrainingRun {
         const metrics = this.evaluate();
         evaluated = true;
         this.lastValidation = metrics;
-        this.io.metrics(this.step, epochProgress, 'validation', metrics);
+        const decision = this.trackBest(metrics);
+        isBest = decision.improved;
+        stopEarly = decision.stop;
+        // The last evaluation is the final one when the weights it saw are the ones kept.
+        const final = (this.step === totalSteps || stopEarly) && this.keptStep() === this.step;
+        this.io.metrics(this.step, epochProgress, 'validation', final ? { ...metrics, final: true } : metrics);
+        if (final) {
+          finalEvaluation = { step: this.step, metrics };
+        }
         const warning = trainLoss !== null ? this.overfitting.update(trainLoss, metrics.loss) : undefined;
         if (warning) {
           this.io.event('warn', 'overfitting', warning, { step: this.step, trainLoss, validationLoss: metrics.loss });
-        }
-        if (this.earlyStopping) {
-          const monitored = metrics[this.hp.earlyStopping!.monitor];
-          if (typeof monitored !== 'number') {
-            throw new TrainingError(
-              'invalid_monitor',
-              `earlyStopping.monitor ${this.hp.earlyStopping!.monitor} is not a validation metric of this task (${Object.keys(metrics).join(', ')})`,
-            );
-          }
-          const decision = this.earlyStopping.update(monitored, this.step);
-          if (decision.improved) {
-            isBest = true;
-            this.bestWeights = this.copyWeights();
-          }
-          if (decision.stop) {
-            stopEarly = true;
-          }
         }
       }
 
@@ -339,20 +342,89 @@ export class TrainingRun {
       await new Promise((resolve) => setImmediate(resolve));
     }
 
-    if (stopEarly && this.earlyStopping?.best) {
+    if (stopEarly && this.best) {
       this.io.event(
         'info',
         'early_stopping',
-        `Stopped early at step ${this.step}: ${this.hp.earlyStopping!.monitor} did not improve for ${this.hp.earlyStopping!.patience} evaluations; restored the best weights from step ${this.earlyStopping.best.step}`,
-        { step: this.step, best: this.earlyStopping.best },
+        `Stopped early at step ${this.step}: ${this.hp.earlyStopping!.monitor} did not improve for ${this.hp.earlyStopping!.patience} evaluations; restored the best weights from step ${this.best.step}`,
+        { step: this.step, best: { step: this.best.step, value: this.best.value } },
       );
     }
-    if (this.bestWeights && this.earlyStopping?.best) {
-      this.loadWeights(this.bestWeights);
+    if (finalEvaluation === null) {
+      finalEvaluation = this.finalEvaluation();
     }
-    const finalMetrics = this.evaluate();
-    this.io.metrics(this.step, this.step / stepsPerEpoch, 'validation', { ...finalMetrics, final: true });
-    return { status: 'succeeded', result: this.result(finalMetrics, stopEarly) };
+    return { status: 'succeeded', result: this.result(finalEvaluation, stopEarly) };
+  }
+
+  /** Tokens for gpt2; examples (rows) for mlp, which has no tokens. */
+  private unit(): 'tokens' | 'examples' {
+    return this.spec.family === 'gpt2' ? 'tokens' : 'examples';
+  }
+
+  /** The starting model's validation metrics (step 0): what training gains is measured against them. */
+  private evaluateStart(): void {
+    this.checkControl();
+    const metrics = this.evaluate();
+    this.startMetrics = metrics;
+    this.io.metrics(0, 0, 'validation', { ...metrics, start: true });
+    this.io.event(
+      'info',
+      'start_evaluation',
+      `Evaluated the starting model before training: validation loss ${metrics.loss.toPrecision(4)}`,
+      { step: 0, metrics },
+    );
+  }
+
+  /**
+   * Updates the best evaluation: by the early-stopping monitor when there is one, else by
+   * validation loss (so the best checkpoint is known either way). `stop` comes from early stopping.
+   */
+  private trackBest(metrics: Record<string, number>): { improved: boolean; stop: boolean } {
+    if (this.earlyStopping) {
+      const monitor = this.hp.earlyStopping!.monitor;
+      const value = metrics[monitor];
+      if (typeof value !== 'number') {
+        throw new TrainingError(
+          'invalid_monitor',
+          `earlyStopping.monitor ${monitor} is not a validation metric of this task (${Object.keys(metrics).join(', ')})`,
+        );
+      }
+      const decision = this.earlyStopping.update(value, this.step);
+      if (decision.improved) {
+        this.best = { step: this.step, value, metrics };
+        // Early stopping restores these at the end.
+        this.bestWeights = this.copyWeights();
+      }
+      return decision;
+    }
+    const improved = Number.isFinite(metrics.loss) && (this.best === null || metrics.loss < this.best.value);
+    if (improved) {
+      this.best = { step: this.step, value: metrics.loss, metrics };
+    }
+    return { improved, stop: false };
+  }
+
+  /** The step whose weights the model keeps: the best one when early stopping restores it, else the last. */
+  private keptStep(): number {
+    return this.earlyStopping && this.bestWeights && this.best ? this.best.step : this.step;
+  }
+
+  /**
+   * When the last evaluation did not see the weights kept (early stopping restores earlier ones,
+   * or a resumed run had no step left): the final metrics, labelled with the step of those weights.
+   * The best step's metrics are reused as they were measured; only a run that has none evaluates.
+   */
+  private finalEvaluation(): { step: number; metrics: Record<string, number> } {
+    const step = this.keptStep();
+    let metrics: Record<string, number>;
+    if (step !== this.step) {
+      this.loadWeights(this.bestWeights!);
+      metrics = this.best?.metrics ?? this.evaluate();
+    } else {
+      metrics = this.evaluate();
+    }
+    this.io.metrics(step, step / this.stepsPerEpoch, 'validation', { ...metrics, final: true });
+    return { step, metrics };
   }
 
   private meanTokens(set: ExampleSet): number {
@@ -425,10 +497,12 @@ export class TrainingRun {
         `No usable examples: ${this.train.count} for training, ${this.validation.count} for validation (rows without a usable label are skipped)`,
       );
     }
+    // gpt2 counts tokens; an mlp example is one row, with featureCount inputs and no tokens.
     this.io.event('info', 'data', `${this.train.count} training and ${this.validation.count} validation examples`, {
       trainingExamples: this.train.count,
       validationExamples: this.validation.count,
-      trainingTokens: this.train.tokenCount,
+      unit: this.unit(),
+      ...(tabular ? { featuresPerExample: this.train.featureCount } : { trainingTokens: this.train.tokenCount }),
       labels: this.preprocessing.labels,
     });
   }
@@ -975,6 +1049,8 @@ export class TrainingRun {
       overfitting: this.overfitting.toJSON(),
       lastGoodCheckpointStep: this.step,
       trainLoss,
+      best: this.best,
+      startMetrics: this.startMetrics,
     };
     const files: FileBytes[] = [
       { name: 'weights.safetensors', bytes: this.weightFiles() },
@@ -1011,13 +1087,19 @@ export class TrainingRun {
     // A learning rate changed on resume (recorded in the job's spec changes) wins over the checkpoint's.
     this.learningRate = this.hp.learningRate === 'auto' ? state.learningRate : this.hp.learningRate;
     this.lastGoodCheckpointStep = state.step;
+    this.startMetrics = state.startMetrics ?? null;
     if (state.earlyStopping && this.hp.earlyStopping) {
       this.earlyStopping = EarlyStopping.fromJSON(state.earlyStopping);
+      const tracked = this.earlyStopping.best;
+      this.best = state.best ?? (tracked ? { ...tracked, metrics: null } : null);
+    } else if (!state.earlyStopping && !this.hp.earlyStopping) {
+      this.best = state.best ?? null;
     }
     if (state.overfitting) {
       this.overfitting = OverfittingDetector.fromJSON(state.overfitting);
     }
-    if (best) {
+    // Only early stopping restores the best weights; without it they need not be held.
+    if (best && this.earlyStopping) {
       this.bestWeights = new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]));
     }
     this.io.event(
@@ -1032,7 +1114,7 @@ export class TrainingRun {
     );
   }
 
-  private result(finalMetrics: Record<string, number>, stoppedEarly: boolean) {
+  private result(final: { step: number; metrics: Record<string, number> }, stoppedEarly: boolean): TrainingResult {
     const weights = this.weightFiles();
     const files: FileBytes[] = [{ name: 'model.safetensors', bytes: weights }];
     if (this.tokenizer) {
@@ -1055,10 +1137,18 @@ export class TrainingRun {
       parameterCount: parameterCount(this.specs),
       trainedSteps: this.step,
       stoppedEarly,
-      bestStep: this.earlyStopping?.best?.step ?? null,
+      bestStep: this.best?.step ?? null,
+      weightsStep: final.step,
       backend: this.backend,
     };
     files.push({ name: 'manifest.json', bytes: json(manifest) });
-    return { manifest, files, metrics: finalMetrics, parameterCount: parameterCount(this.specs) };
+    return {
+      manifest,
+      files,
+      metrics: final.metrics,
+      metricsStep: final.step,
+      startMetrics: this.startMetrics,
+      parameterCount: parameterCount(this.specs),
+    };
   }
 }
