@@ -72,7 +72,8 @@ describe('job recovery across replicas and restarts', () => {
     child.stdout?.on('data', (chunk: Buffer) => replica.output.push(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => replica.output.push(chunk.toString()));
     replicas.push(replica);
-    const deadline = Date.now() + 60_000;
+    // Generous: a loaded machine starts a replica slowly; a healthy start is a few seconds.
+    const deadline = Date.now() + 180_000;
     for (;;) {
       try {
         const response = await fetch(`${replica.baseUrl}/health/ready`);
@@ -109,12 +110,12 @@ describe('job recovery across replicas and restarts', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'tuneforge-recovery-'));
   });
   after(async () => {
-    for (const replica of replicas) {
-      if (replica.process.exitCode === null) {
-        replica.process.kill('SIGKILL');
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Every replica has exited (and closed its connections) before its database is dropped.
+    await Promise.all(
+      replicas
+        .filter((replica) => replica.process.exitCode === null && replica.process.signalCode === null)
+        .map((replica) => kill(replica)),
+    );
     await scratch.drop();
     await rm(dataDir, { recursive: true, force: true });
   });

@@ -50,7 +50,6 @@ import {
 } from '../training/losses.js';
 import {
   classificationMetrics,
-  EarlyStopping,
   languageModelMetrics,
   OverfittingDetector,
   regressionMetrics,
@@ -76,7 +75,9 @@ import {
   type TrainingResult,
   type WorkerCheckpoint,
 } from './protocol.js';
+import { ModelSelection, type SelectionState } from './model-selection.js';
 import { ThroughputWindow } from './throughput.js';
+import { TrainingError } from './training-error.js';
 import type { Gpt2ModelConfig, HyperParameters, MlpModelConfig, TrainingSpec } from './training-spec.js';
 
 export interface TrainerIo {
@@ -91,17 +92,7 @@ export interface TrainerIo {
   hold(step: number): Promise<void>;
 }
 
-/** A failure with a code the job records; anything else is reported as `training_error`. */
-export class TrainingError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly step?: number,
-  ) {
-    super(message);
-    this.name = 'TrainingError';
-  }
-}
+export { TrainingError };
 
 class Stop extends Error {
   constructor(readonly control: number) {
@@ -109,28 +100,18 @@ class Stop extends Error {
   }
 }
 
-interface CheckpointState {
+interface CheckpointState extends SelectionState {
   step: number;
   epoch: number;
   cursor: { epoch: number; batchInEpoch: number };
   random: { seed: number; step: number };
   specHash: string;
   learningRate: number;
-  earlyStopping: unknown;
   overfitting: unknown;
   lastGoodCheckpointStep: number | null;
   trainLoss: number | null;
-  /** The best evaluation so far (by the early-stopping monitor, else validation loss). */
-  best?: BestEvaluation | null;
   /** Validation metrics of the starting model. */
   startMetrics?: Record<string, number> | null;
-}
-
-/** The best evaluation so far; `metrics` is null when a checkpoint from before it was kept did not say. */
-interface BestEvaluation {
-  step: number;
-  value: number;
-  metrics: Record<string, number> | null;
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -186,12 +167,10 @@ export class TrainingRun {
   private train: ExampleSet | undefined;
   private validation: ExampleSet | undefined;
   private learningRate = 0;
-  private bestWeights: Map<string, Float32Array> | null = null;
-  private earlyStopping: EarlyStopping | null = null;
+  private readonly selection: ModelSelection;
   private overfitting = new OverfittingDetector();
   private lastGoodCheckpointStep: number | null = null;
   private lastValidation: Record<string, number> | null = null;
-  private best: BestEvaluation | null = null;
   private startMetrics: Record<string, number> | null = null;
   private readonly holdAt: ReadonlySet<number> | null;
 
@@ -203,6 +182,7 @@ export class TrainingRun {
     this.spec = start.spec;
     this.hp = start.spec.hyperparameters;
     this.holdAt = start.holdAtSteps ? new Set(start.holdAtSteps) : null;
+    this.selection = new ModelSelection(this.hp.earlyStopping);
   }
 
   async run(): Promise<TrainingOutcome> {
@@ -238,9 +218,6 @@ export class TrainingRun {
       this.restore(this.start.resume.latest, this.start.resume.best);
     } else {
       this.learningRate = this.hp.learningRate === 'auto' ? this.findLearningRate() : this.hp.learningRate;
-    }
-    if (this.hp.earlyStopping && !this.earlyStopping) {
-      this.earlyStopping = new EarlyStopping(this.hp.earlyStopping);
     }
 
     const flopsPerExample =
@@ -314,11 +291,11 @@ export class TrainingRun {
         const metrics = this.evaluate();
         evaluated = true;
         this.lastValidation = metrics;
-        const decision = this.trackBest(metrics);
+        const decision = this.selection.update(this.step, metrics, () => this.copyWeights());
         isBest = decision.improved;
         stopEarly = decision.stop;
         // The last evaluation is the final one when the weights it saw are the ones kept.
-        const final = (this.step === totalSteps || stopEarly) && this.keptStep() === this.step;
+        const final = (this.step === totalSteps || stopEarly) && this.selection.keptStep(this.step) === this.step;
         this.io.metrics(this.step, epochProgress, 'validation', final ? { ...metrics, final: true } : metrics);
         if (final) {
           finalEvaluation = { step: this.step, metrics };
@@ -342,12 +319,13 @@ export class TrainingRun {
       await new Promise((resolve) => setImmediate(resolve));
     }
 
-    if (stopEarly && this.best) {
+    const best = this.selection.best;
+    if (stopEarly && best) {
       this.io.event(
         'info',
         'early_stopping',
-        `Stopped early at step ${this.step}: ${this.hp.earlyStopping!.monitor} did not improve for ${this.hp.earlyStopping!.patience} evaluations; restored the best weights from step ${this.best.step}`,
-        { step: this.step, best: { step: this.best.step, value: this.best.value } },
+        `Stopped early at step ${this.step}: ${this.hp.earlyStopping!.monitor} did not improve for ${this.hp.earlyStopping!.patience} evaluations; restored the best weights from step ${best.step}`,
+        { step: this.step, best: { step: best.step, value: best.value } },
       );
     }
     if (finalEvaluation === null) {
@@ -376,50 +354,17 @@ export class TrainingRun {
   }
 
   /**
-   * Updates the best evaluation: by the early-stopping monitor when there is one, else by
-   * validation loss (so the best checkpoint is known either way). `stop` comes from early stopping.
-   */
-  private trackBest(metrics: Record<string, number>): { improved: boolean; stop: boolean } {
-    if (this.earlyStopping) {
-      const monitor = this.hp.earlyStopping!.monitor;
-      const value = metrics[monitor];
-      if (typeof value !== 'number') {
-        throw new TrainingError(
-          'invalid_monitor',
-          `earlyStopping.monitor ${monitor} is not a validation metric of this task (${Object.keys(metrics).join(', ')})`,
-        );
-      }
-      const decision = this.earlyStopping.update(value, this.step);
-      if (decision.improved) {
-        this.best = { step: this.step, value, metrics };
-        // Early stopping restores these at the end.
-        this.bestWeights = this.copyWeights();
-      }
-      return decision;
-    }
-    const improved = Number.isFinite(metrics.loss) && (this.best === null || metrics.loss < this.best.value);
-    if (improved) {
-      this.best = { step: this.step, value: metrics.loss, metrics };
-    }
-    return { improved, stop: false };
-  }
-
-  /** The step whose weights the model keeps: the best one when early stopping restores it, else the last. */
-  private keptStep(): number {
-    return this.earlyStopping && this.bestWeights && this.best ? this.best.step : this.step;
-  }
-
-  /**
    * When the last evaluation did not see the weights kept (early stopping restores earlier ones,
    * or a resumed run had no step left): the final metrics, labelled with the step of those weights.
    * The best step's metrics are reused as they were measured; only a run that has none evaluates.
    */
   private finalEvaluation(): { step: number; metrics: Record<string, number> } {
-    const step = this.keptStep();
+    const step = this.selection.keptStep(this.step);
+    const kept = this.selection.keptWeights(this.step);
     let metrics: Record<string, number>;
-    if (step !== this.step) {
-      this.loadWeights(this.bestWeights!);
-      metrics = this.best?.metrics ?? this.evaluate();
+    if (kept) {
+      this.loadWeights(kept);
+      metrics = this.selection.best?.metrics ?? this.evaluate();
     } else {
       metrics = this.evaluate();
     }
@@ -1045,11 +990,10 @@ export class TrainingRun {
       random: { seed: this.hp.seed, step: this.step },
       specHash: this.start.specHash,
       learningRate: this.learningRate,
-      earlyStopping: this.earlyStopping?.toJSON() ?? null,
+      ...this.selection.toState(),
       overfitting: this.overfitting.toJSON(),
       lastGoodCheckpointStep: this.step,
       trainLoss,
-      best: this.best,
       startMetrics: this.startMetrics,
     };
     const files: FileBytes[] = [
@@ -1088,19 +1032,14 @@ export class TrainingRun {
     this.learningRate = this.hp.learningRate === 'auto' ? state.learningRate : this.hp.learningRate;
     this.lastGoodCheckpointStep = state.step;
     this.startMetrics = state.startMetrics ?? null;
-    if (state.earlyStopping && this.hp.earlyStopping) {
-      this.earlyStopping = EarlyStopping.fromJSON(state.earlyStopping);
-      const tracked = this.earlyStopping.best;
-      this.best = state.best ?? (tracked ? { ...tracked, metrics: null } : null);
-    } else if (!state.earlyStopping && !this.hp.earlyStopping) {
-      this.best = state.best ?? null;
-    }
+    this.selection.restore(
+      state,
+      best && this.hp.earlyStopping
+        ? new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]))
+        : null,
+    );
     if (state.overfitting) {
       this.overfitting = OverfittingDetector.fromJSON(state.overfitting);
-    }
-    // Only early stopping restores the best weights; without it they need not be held.
-    if (best && this.earlyStopping) {
-      this.bestWeights = new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]));
     }
     this.io.event(
       'info',
@@ -1137,7 +1076,7 @@ export class TrainingRun {
       parameterCount: parameterCount(this.specs),
       trainedSteps: this.step,
       stoppedEarly,
-      bestStep: this.best?.step ?? null,
+      bestStep: this.selection.best?.step ?? null,
       weightsStep: final.step,
       backend: this.backend,
     };
