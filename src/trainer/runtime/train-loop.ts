@@ -48,12 +48,7 @@ import {
   maeLoss,
   mseLoss,
 } from '../training/losses.js';
-import {
-  classificationMetrics,
-  languageModelMetrics,
-  OverfittingDetector,
-  regressionMetrics,
-} from '../training/metrics.js';
+import { OverfittingDetector } from '../training/metrics.js';
 import { clipGradientsByGlobalNorm, createOptimizer, type Optimizer } from '../training/optimizers.js';
 import { learningRateAt, rangeTestLearningRates, suggestLearningRate } from '../training/schedules.js';
 import {
@@ -78,6 +73,7 @@ import {
 import { ModelSelection, type SelectionState } from './model-selection.js';
 import { ThroughputWindow } from './throughput.js';
 import { TrainingError } from './training-error.js';
+import { ValidationMetrics } from './validation-metrics.js';
 import type { Gpt2ModelConfig, HyperParameters, MlpModelConfig, TrainingSpec } from './training-spec.js';
 
 export interface TrainerIo {
@@ -873,71 +869,30 @@ export class TrainingRun {
     // Causal LM evaluation holds [B,T,V] logits: keep its batches at the training size.
     const batchSize = this.spec.head === 'causal-lm' ? this.hp.batchSize : Math.max(this.hp.batchSize, 16);
     const all = Int32Array.from({ length: set.count }, (_, index) => index);
-    let lossSum = 0;
-    let tokens = 0;
-    let correct = 0;
-    const predicted: number[] = [];
+    const metrics = new ValidationMetrics(this.spec.head, this.preprocessing.labels, this.preprocessing.targetScaling);
     for (let start = 0; start < set.count; start += batchSize) {
       const indices = all.subarray(start, Math.min(set.count, start + batchSize));
       const batch = this.batchTensors(set, indices);
       try {
         if (this.spec.head === 'causal-lm') {
-          const stats = tf.tidy(() => {
-            const logits = this.forward(batch, false, 0) as tf.Tensor3D;
-            return causalLmStats(logits, batch.inputIds!, batch.lossMask!);
-          });
-          lossSum += stats.lossSum;
-          tokens += stats.tokens;
-          correct += stats.correct;
+          metrics.addLanguageModelBatch(
+            tf.tidy(() => {
+              const logits = this.forward(batch, false, 0) as tf.Tensor3D;
+              return causalLmStats(logits, batch.inputIds!, batch.lossMask!);
+            }),
+          );
         } else {
           const [loss, output] = tf.tidy(() => {
             const out = this.forward(batch, false, 0);
             return [this.lossOf(out, batch).dataSync()[0], out.dataSync().slice()] as const;
           });
-          lossSum += loss * indices.length;
-          if (this.spec.head === 'classification') {
-            const classes = this.preprocessing.labels!.length;
-            for (let i = 0; i < indices.length; i += 1) {
-              let best = 0;
-              for (let c = 1; c < classes; c += 1) {
-                if (output[i * classes + c] > output[i * classes + best]) {
-                  best = c;
-                }
-              }
-              predicted.push(best);
-            }
-          } else {
-            predicted.push(...Array.from(output));
-          }
+          metrics.addBatch(loss, indices.length, output);
         }
       } finally {
         Object.values(batch).forEach((tensor) => (tensor as tf.Tensor | undefined)?.dispose());
       }
     }
-    if (this.spec.head === 'causal-lm') {
-      return languageModelMetrics(lossSum, tokens, correct);
-    }
-    const loss = lossSum / set.count;
-    if (this.spec.head === 'classification') {
-      const metrics = classificationMetrics(predicted, set.labels!, this.preprocessing.labels!);
-      const values: Record<string, number> = {
-        loss,
-        accuracy: metrics.accuracy,
-        precisionMacro: metrics.precisionMacro,
-        recallMacro: metrics.recallMacro,
-        f1Macro: metrics.f1Macro,
-      };
-      for (const perClass of metrics.perClass) {
-        values[`f1.${perClass.label}`] = perClass.f1;
-        values[`precision.${perClass.label}`] = perClass.precision;
-        values[`recall.${perClass.label}`] = perClass.recall;
-      }
-      return values;
-    }
-    const scaling = this.preprocessing.targetScaling!;
-    const unscale = (value: number) => value * scaling.std + scaling.mean;
-    const metrics = regressionMetrics(predicted.map(unscale), Array.from(set.targets!, unscale));
-    return { loss, mae: metrics.mae, rmse: metrics.rmse, r2: metrics.r2 };
+    return metrics.result({ labels: set.labels, targets: set.targets });
   }
 
   // ---------------------------------------------------------------- weights, checkpoints, result
