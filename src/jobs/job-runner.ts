@@ -221,6 +221,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       if (execution.lost) {
         return;
       }
+      await execution.writes;
       const job = await this.jobs.findOneByOrFail({ id: jobId });
       if (error instanceof JobFailure) {
         await this.end(execution, job, { status: 'failed', code: error.error.code, message: error.error.message });
@@ -300,6 +301,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async workerCrashed(execution: Execution, job: JobEntity, claimed: ClaimedJob, error: Error): Promise<void> {
     if (claimed.attempt < claimed.maxAttempts) {
+      this.observeOutcome(job, 'requeued', (performance.now() - execution.startedAt) / 1000);
       await this.events.record(job.id, {
         level: 'warn',
         kind: 'worker_crashed',
