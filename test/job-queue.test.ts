@@ -1,7 +1,8 @@
 /**
  * The Postgres job queue itself: priority order, the per-project concurrency limit, lease expiry
  * and takeover, fencing of a replica that lost its lease, and the attempt limit. Claims are made
- * directly (no trainer runs on this app), as two replicas would.
+ * directly (no trainer runs on this app), as two replicas would. A lease runs out when the test
+ * says so (its expiry is moved into the past), not after a sleep.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -29,7 +30,7 @@ describe('job queue', () => {
   };
 
   before(async () => {
-    testApp = await startTestApp({ JOB_LEASE_SECONDS: '1', JOBS_PER_PROJECT_LIMIT: '2', JOB_MAX_ATTEMPTS: '2' });
+    testApp = await startTestApp({ JOB_LEASE_SECONDS: '60', JOBS_PER_PROJECT_LIMIT: '2', JOB_MAX_ATTEMPTS: '2' });
     api = apiClient(testApp.baseUrl, testApp.adminKey);
     queue = testApp.app.get(JobQueue);
     datasetId = await uploadDataset(api, 'queue-data', 'classification', sentimentRows(40, 4));
@@ -42,6 +43,11 @@ describe('job queue', () => {
   after(async () => {
     await testApp.close();
   });
+  const expireLease = async (id: string) => {
+    await testApp.dataSource.query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [
+      id,
+    ]);
+  };
 
   it('claims the highest priority first, then the oldest, and each job once', async () => {
     const low = await createJob(0);
@@ -62,7 +68,9 @@ describe('job queue', () => {
     const id = await createJob(0);
     assert.equal((await queue.claim('replica-a'))?.id, id);
     assert.deepEqual(await queue.heartbeat(id, 'replica-a'), { lost: false, control: null });
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // A live lease is not taken over.
+    assert.equal(await queue.claim('replica-b'), null);
+    await expireLease(id);
     const takeover = await queue.claim('replica-b');
     assert.equal(takeover?.id, id);
     assert.equal(takeover?.recovered, true);
@@ -78,9 +86,9 @@ describe('job queue', () => {
   it('fails a job once its attempts are used up', async () => {
     const id = await createJob(0);
     await queue.claim('replica-a');
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    await queue.claim('replica-b');
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await expireLease(id);
+    assert.equal((await queue.claim('replica-b'))?.id, id);
+    await expireLease(id);
     assert.equal(await queue.claim('replica-c'), null);
     const job = await api<JobView>('GET', `/api/v1/jobs/${id}`);
     assert.equal(job.body.status, 'failed');

@@ -2,11 +2,13 @@
  * End to end on the real trainer (wasm backend, test-sized models): pretraining and fine-tuning,
  * metrics, checkpoints, lineage, events over SSE, and the faults a user can meet: cancel in the
  * middle of training, pause and resume, a crashed worker, a NaN loss, a corrupt checkpoint, a
- * dataset file gone from storage.
+ * dataset file gone from storage. A test that acts on a running job holds it at a known step
+ * (TrainingStepGate) and acts while it waits there, so nothing depends on how fast the trainer is.
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { TrainingStepGate } from '../src/jobs/training-step-gate.js';
 import { ArtifactStore } from '../src/platform/storage/artifact-store.js';
 import { TrainerPool } from '../src/trainer/pool/trainer-pool.js';
 import { majorityBaseline } from '../src/trainer/training/metrics.js';
@@ -34,6 +36,7 @@ describe('training jobs on the wasm backend', () => {
   let text: string;
   let labelled: string;
   let labelledValidation: string;
+  let gate: TrainingStepGate;
 
   const createJob = async (body: Record<string, unknown>) => {
     const response = await api<JobView>('POST', '/api/v1/jobs', body);
@@ -67,6 +70,7 @@ describe('training jobs on the wasm backend', () => {
     labelled = await uploadDataset(api, 'reviews', 'classification', sentimentRows(240, 12));
     labelledValidation = await uploadDataset(api, 'reviews-validation', 'classification', sentimentRows(90, 13));
     await testApp.app.get(TrainerPool).start();
+    gate = testApp.app.get(TrainingStepGate);
   });
   after(async () => {
     await testApp.close();
@@ -100,6 +104,13 @@ describe('training jobs on the wasm backend', () => {
     assert.equal(lm.currentStep, lm.totalSteps);
     const lmMetrics = await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${pretrain.id}/metrics?split=validation`);
     const lmFinal = lmMetrics.body.data.at(-1)!;
+    assert.equal(lmFinal.values.final, true);
+    assert.equal(lmFinal.step, lm.totalSteps);
+    // The starting model is evaluated first: step 0, marked as the start.
+    const lmStart = lmMetrics.body.data[0];
+    assert.equal(lmStart.step, 0);
+    assert.equal(lmStart.values.start, true);
+    assert.ok((lmStart.values.loss as number) > (lmFinal.values.loss as number), 'training lowered the loss');
     assert.ok(
       (lmFinal.values.perplexity as number) < 400 / 4,
       `perplexity ${lmFinal.values.perplexity} should be far below the vocabulary size`,
@@ -177,6 +188,7 @@ describe('training jobs on the wasm backend', () => {
       'started',
       'base_model',
       'plan',
+      'start_evaluation',
       'progress',
       'validation',
       'checkpoint',
@@ -185,9 +197,19 @@ describe('training jobs on the wasm backend', () => {
       assert.ok(kinds.includes(kind), `missing a ${kind} event: ${kinds.join(',')}`);
     }
     const progress = events.find((event) => event.kind === 'progress')!;
-    for (const field of ['examplesPerSecond', 'tokensPerSecond', 'etaSeconds', 'learningRate']) {
+    for (const field of ['examplesPerSecond', 'unitsPerSecond', 'tokensPerSecond', 'etaSeconds', 'learningRate']) {
       assert.equal(typeof progress.data?.[field], 'number', `progress events carry ${field}`);
     }
+    assert.equal(progress.data?.unit, 'tokens');
+    assert.equal(progress.data?.unitsPerSecond, progress.data?.tokensPerSecond);
+    const data = events.find((event) => event.kind === 'data')!;
+    assert.equal(data.data?.unit, 'tokens');
+    assert.equal(typeof data.data?.trainingTokens, 'number');
+    const succeeded = events.find((event) => event.kind === 'succeeded')!;
+    const startMetrics = succeeded.data?.startMetrics as Record<string, number>;
+    assert.equal(typeof startMetrics.loss, 'number', 'the result says where training started');
+    assert.equal(succeeded.data?.metricsStep, classifier.totalSteps);
+    assert.match(succeeded.message, /validation loss .* at step 0, .* at step \d+/);
     const started = events.find((event) => event.kind === 'started')!;
     assert.match(started.message, /backend wasm/);
   });
@@ -237,32 +259,74 @@ describe('training jobs on the wasm backend', () => {
     const second = await waitForJob(api, (await createJob(body('same-seed'))).id, ended);
     assert.equal(first.status, 'succeeded');
     assert.equal(second.status, 'succeeded');
-    const finalOf = async (id: string) =>
-      (await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${id}/metrics?split=validation`)).body.data.at(-1)!
-        .values;
-    assert.deepEqual(await finalOf(first.id), await finalOf(second.id));
+    const validationOf = async (id: string) =>
+      (await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${id}/metrics?split=validation`)).body.data;
+    const firstPoints = await validationOf(first.id);
+    const secondPoints = await validationOf(second.id);
+    assert.deepEqual(
+      firstPoints.map((point) => [point.step, point.values]),
+      secondPoints.map((point) => [point.step, point.values]),
+    );
+    // Each step is evaluated once: the start (step 0), and the last evaluation is the final one.
+    const steps = firstPoints.map((point) => point.step);
+    assert.deepEqual(steps, [...new Set(steps)], 'no step is evaluated twice');
+    assert.equal(firstPoints[0].values.start, true);
+    assert.equal(firstPoints.filter((point) => point.values.final === true).length, 1);
+    assert.equal(firstPoints.at(-1)!.values.final, true);
+    assert.equal(firstPoints.at(-1)!.step, first.totalSteps);
     const versions = await api<{ data: Array<{ version: number }> }>('GET', '/api/v1/models/same-seed/versions');
     assert.deepEqual(versions.body.data.map((version) => version.version).sort(), [1, 2]);
+
+    // Without early stopping the best checkpoint is still tracked, by validation loss.
+    const trained = firstPoints.filter((point) => point.step > 0);
+    const lowest = trained.reduce((best, point) =>
+      (point.values.loss as number) < (best.values.loss as number) ? point : best,
+    );
+    const checkpoints = await api<{ data: Array<{ isBest: boolean; step: number }> }>(
+      'GET',
+      `/api/v1/jobs/${first.id}/checkpoints`,
+    );
+    assert.equal(checkpoints.body.data.find((checkpoint) => checkpoint.isBest)?.step, lowest.step);
+    const version = await api<{ manifest: Record<string, unknown> }>('GET', '/api/v1/models/same-seed/versions/1');
+    assert.equal(version.body.manifest.bestStep, lowest.step);
+    assert.equal(version.body.manifest.weightsStep, first.totalSteps);
+
+    // An mlp counts examples (rows), not tokens.
+    const events = await jobEvents(api, first.id);
+    const progress = events.find((event) => event.kind === 'progress')!;
+    assert.equal(progress.data?.unit, 'examples');
+    assert.equal(progress.data?.unitsPerSecond, progress.data?.examplesPerSecond);
+    assert.equal(progress.data?.tokensPerSecond, undefined);
+    const data = events.find((event) => event.kind === 'data')!;
+    assert.equal(data.data?.unit, 'examples');
+    assert.equal(data.data?.featuresPerExample, 2);
+    assert.equal(data.data?.trainingTokens, undefined);
   });
 
   it('cancels a running job in the middle of training', async () => {
+    const hold = gate.hold(3, { outputModelName: 'cancelled-model' });
     const job = await createJob(smallClassifier('cancelled-model', { epochs: 50 }));
-    await waitForJob(api, job.id, (current) => current.status === 'running' && current.currentStep > 0);
+    await hold.reached;
     const cancel = await api<JobView>('POST', `/api/v1/jobs/${job.id}/cancel`);
     expectStatus(cancel, 200);
+    hold.release();
     const done = await waitForJob(api, job.id, ended);
     assert.equal(done.status, 'cancelled');
+    assert.equal(done.currentStep, 3);
     assert.ok(done.currentStep < done.totalSteps);
     const models = await api('GET', '/api/v1/models/cancelled-model');
     expectStatus(models, 404);
   });
 
   it('pauses at a checkpoint and resumes to the planned step count', async () => {
+    const hold = gate.hold(3, { outputModelName: 'paused-model' });
     const job = await createJob(smallClassifier('paused-model', { epochs: 6 }));
-    await waitForJob(api, job.id, (current) => current.status === 'running' && current.currentStep >= 3);
+    await hold.reached;
     expectStatus(await api('POST', `/api/v1/jobs/${job.id}/pause`), 200);
+    hold.release();
     const paused = await waitForJob(api, job.id, (current) => current.status === 'paused' || ended(current));
     assert.equal(paused.status, 'paused');
+    assert.equal(paused.currentStep, 3);
     const checkpoints = await api<{ data: Array<{ step: number; reason: string }> }>(
       'GET',
       `/api/v1/jobs/${job.id}/checkpoints`,
@@ -279,17 +343,20 @@ describe('training jobs on the wasm backend', () => {
   });
 
   it('retries a job whose worker thread crashed, from its last checkpoint, and keeps serving', async () => {
+    // Checkpoints every 5 steps: held at step 7, the last one is step 5.
+    const hold = gate.hold(7, { outputModelName: 'crash-model' });
     const job = await createJob(smallClassifier('crash-model', { epochs: 6 }));
-    await waitForJob(api, job.id, (current) => current.currentStep >= 6);
+    await hold.reached;
     await testApp.app.get(TrainerPool).terminate(job.id);
+    hold.release();
     expectStatus(await api('GET', `/api/v1/jobs/${job.id}`), 200);
     const done = await waitForJob(api, job.id, ended);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.equal(done.attempt, 2);
     assert.equal(done.currentStep, done.totalSteps);
-    const kinds = (await jobEvents(api, job.id)).map((event) => event.kind);
-    assert.ok(kinds.includes('worker_crashed'));
-    assert.ok(kinds.includes('resumed'));
+    const events = await jobEvents(api, job.id);
+    assert.ok(events.some((event) => event.kind === 'worker_crashed'));
+    assert.equal(events.find((event) => event.kind === 'resumed')?.data?.step, 5);
   });
 
   it('stops on a NaN loss with a clear error and keeps the last good checkpoint', async () => {
@@ -324,17 +391,22 @@ describe('training jobs on the wasm backend', () => {
   });
 
   it('skips a corrupt checkpoint on resume and continues from an older one', async () => {
+    const hold = gate.hold(7, { outputModelName: 'corrupt-model' });
     const job = await createJob(
       smallClassifier('corrupt-model', { epochs: 6, checkpointEverySteps: 3, keepLastCheckpoints: 5 }),
     );
-    await waitForJob(api, job.id, (current) => current.currentStep >= 7);
+    await hold.reached;
     expectStatus(await api('POST', `/api/v1/jobs/${job.id}/pause`), 200);
-    await waitForJob(api, job.id, (current) => current.status === 'paused');
+    hold.release();
+    await waitForJob(api, job.id, (current) => current.status === 'paused' || ended(current));
     const rows = await testApp.dataSource.query<Array<{ step: number; artifact_prefix: string }>>(
       `SELECT step, artifact_prefix FROM checkpoints WHERE job_id = $1 ORDER BY step DESC`,
       [job.id],
     );
-    assert.ok(rows.length >= 2);
+    assert.deepEqual(
+      rows.slice(0, 2).map((row) => row.step),
+      [7, 6],
+    );
     const store = testApp.app.get(ArtifactStore);
     await store.put(`${rows[0].artifact_prefix}weights.safetensors`, Readable.from([Buffer.from('not a checkpoint')]));
     expectStatus(await api('POST', `/api/v1/jobs/${job.id}/resume`), 200);
@@ -398,8 +470,20 @@ describe('training jobs on the wasm backend', () => {
     const best = stop.data?.best as { step: number; value: number };
     const points = (await api<{ data: MetricPoint[] }>('GET', `/api/v1/jobs/${job.id}/metrics?split=validation`)).body
       .data;
-    const final = points.at(-1)!;
-    assert.equal(final.values.final, true);
+    const finals = points.filter((point) => point.values.final === true);
+    assert.equal(finals.length, 1, 'one final point');
+    const [final] = finals;
+    // Labelled with the step whose weights the model keeps, not the step training stopped at.
+    assert.equal(final.step, best.step);
+    assert.ok(best.step < done.currentStep);
+    const bestPoint = points.find((point) => point.step === best.step && point.values.final !== true)!;
+    assert.deepEqual({ ...bestPoint.values, final: true }, final.values, 'the best evaluation, not a new one');
+    const version = await api<{ manifest: Record<string, unknown>; metrics: Record<string, number> }>(
+      'GET',
+      '/api/v1/models/early-model/versions/1',
+    );
+    assert.equal(version.body.manifest.weightsStep, best.step);
+    assert.equal(version.body.manifest.bestStep, best.step);
     assert.ok(
       Math.abs((final.values.loss as number) - best.value) < 1e-5,
       `final loss ${final.values.loss} is the best ${best.value}`,

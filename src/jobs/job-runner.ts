@@ -31,6 +31,7 @@ import { CheckpointEntity } from './checkpoint.entity.js';
 import { JobEventsRepository } from './job-events.repository.js';
 import { JobQueue, type ClaimedJob } from './job-queue.js';
 import { JobEntity, type JobError } from './job.entity.js';
+import { TrainingStepGate } from './training-step-gate.js';
 
 const CHECKPOINT_FILES = ['weights.safetensors', 'optimizer.safetensors', 'state.json'];
 
@@ -63,6 +64,8 @@ interface Execution {
   finishRun: (outcome: JobRunOutcome) => void;
   /** The step up to which this run's training steps are counted in the metrics. */
   countedStep: number;
+  /** Event and metric writes, one after another: rows keep the order the worker sent them in. */
+  writes: Promise<void>;
   done: Promise<void>;
 }
 
@@ -83,6 +86,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queue: JobQueue,
+    private readonly gate: TrainingStepGate,
     private readonly pool: TrainerPool,
     private readonly events: JobEventsRepository,
     private readonly store: ArtifactStore,
@@ -164,6 +168,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       requeueOnPause: false,
       finishRun: this.metrics.jobRunStarted(),
       countedStep: 0,
+      writes: Promise.resolve(),
       done: Promise.resolve(),
     };
     this.executions.set(claimed.id, execution);
@@ -180,22 +185,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   private async execute(claimed: ClaimedJob, execution: Execution): Promise<void> {
     const jobId = claimed.id;
     const heartbeat = setInterval(
-      () => {
-        this.queue.heartbeat(jobId, this.replicaId, execution.progress).then(
-          async (beat) => {
-            if (beat.lost && !execution.lost) {
-              execution.lost = true;
-              this.logger.warn(`Lost the lease of job ${jobId}; stopping its worker`);
-              await this.pool.terminate(jobId);
-            } else if (beat.control === 'cancel') {
-              Atomics.store(execution.control, 0, CONTROL_CANCEL);
-            } else if (beat.control === 'pause') {
-              Atomics.store(execution.control, 0, CONTROL_PAUSE);
-            }
-          },
-          (error: unknown) => this.logger.warn(`Heartbeat of job ${jobId} failed: ${String(error)}`),
-        );
-      },
+      () => void this.heartbeat(execution),
       Math.max(200, (this.config.jobs.leaseSeconds * 1000) / 4),
     );
     try {
@@ -220,7 +210,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       execution.countedStep = start.resume?.latest.step ?? 0;
       const outcome = await this.pool.run(start, {
         onEvent: (event) =>
-          void this.safely(execution, () =>
+          this.write(execution, () =>
             this.events.record(jobId, {
               level: event.level,
               kind: event.kind,
@@ -228,18 +218,26 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
               data: event.data,
             }),
           ),
-        onMetrics: (metrics) => void this.safely(execution, () => this.events.recordMetrics(jobId, metrics)),
+        onMetrics: (metrics) => {
+          this.write(execution, () => this.events.recordMetrics(jobId, metrics));
+        },
         onProgress: (step, totalSteps) => {
           this.countSteps(execution, step);
           execution.progress = { step, totalSteps };
         },
-        onCheckpoint: (checkpoint) => this.saveCheckpoint(job, execution, checkpoint),
+        onCheckpoint: async (checkpoint) => {
+          await execution.writes;
+          await this.saveCheckpoint(job, execution, checkpoint);
+        },
+        onHeld: (step) => this.held(execution, step),
       });
+      await execution.writes;
       await this.end(execution, job, outcome);
     } catch (error) {
       if (execution.lost) {
         return;
       }
+      await execution.writes;
       const job = await this.jobs.findOneByOrFail({ id: jobId });
       if (error instanceof JobFailure) {
         await this.end(execution, job, { status: 'failed', code: error.error.code, message: error.error.message });
@@ -260,15 +258,61 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
-  private async safely(execution: Execution, write: () => Promise<void>): Promise<void> {
-    if (execution.lost) {
+  /** Queues a write behind the job's earlier ones; a failed write is logged and does not stop the job. */
+  private write(execution: Execution, write: () => Promise<void>): void {
+    execution.writes = execution.writes.then(async () => {
+      if (execution.lost) {
+        return;
+      }
+      try {
+        await write();
+      } catch (error) {
+        this.logger.warn(`Could not record a job event: ${String(error)}`);
+      }
+    });
+  }
+
+  /** Renews the lease and hands a pending cancel or pause to the worker. */
+  private async heartbeat(execution: Execution): Promise<void> {
+    const { jobId } = execution;
+    // A hold released after its run ended must not touch a later attempt of the same job.
+    if (this.executions.get(jobId) !== execution) {
       return;
     }
     try {
-      await write();
+      const beat = await this.queue.heartbeat(jobId, this.replicaId, execution.progress);
+      if (beat.lost && !execution.lost) {
+        execution.lost = true;
+        this.logger.warn(`Lost the lease of job ${jobId}; stopping its worker`);
+        await this.pool.terminate(jobId);
+      } else if (beat.control === 'cancel') {
+        Atomics.store(execution.control, 0, CONTROL_CANCEL);
+      } else if (beat.control === 'pause') {
+        Atomics.store(execution.control, 0, CONTROL_PAUSE);
+      }
     } catch (error) {
-      this.logger.warn(`Could not record a job event: ${String(error)}`);
+      this.logger.warn(`Heartbeat of job ${jobId} failed: ${String(error)}`);
     }
+  }
+
+  /**
+   * The worker waits at a held step. Once the gate lets go, a heartbeat reads the control the job
+   * has now, so a pause or cancel asked for during the hold takes effect at exactly this step.
+   */
+  private async held(execution: Execution, step: number): Promise<void> {
+    // The job row shows the held step before the event says it is held.
+    await this.heartbeat(execution);
+    this.write(execution, () =>
+      this.events.record(execution.jobId, {
+        level: 'info',
+        kind: 'held',
+        message: `Held at step ${step} until released`,
+        data: { step },
+      }),
+    );
+    await execution.writes;
+    await this.gate.atStep(execution.jobId, step);
+    await this.heartbeat(execution);
   }
 
   private async workerCrashed(execution: Execution, job: JobEntity, claimed: ClaimedJob, error: Error): Promise<void> {
@@ -355,6 +399,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       baseModel,
       resume,
       control: execution.control.buffer as SharedArrayBuffer,
+      holdAtSteps: this.gate.stepsFor(job),
     };
   }
 
@@ -481,16 +526,12 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         ['jobId', 'step'],
       );
     });
+    const bytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
     await this.events.record(job.id, {
       level: 'info',
       kind: 'checkpoint',
       message: `Checkpoint at step ${checkpoint.step} (${checkpoint.reason}${checkpoint.isBest ? ', best so far' : ''})`,
-      data: {
-        step: checkpoint.step,
-        reason: checkpoint.reason,
-        isBest: checkpoint.isBest,
-        bytes: files.reduce((s, f) => s + f.sizeBytes, 0),
-      },
+      data: { step: checkpoint.step, reason: checkpoint.reason, isBest: checkpoint.isBest, bytes },
     });
     this.metrics.checkpointWritten(checkpoint.reason);
     await this.applyRetention(job);
@@ -537,11 +578,16 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       case 'succeeded': {
         const modelVersionId = await this.publish(job, outcome, execution.progress);
         if (modelVersionId) {
+          const { metrics, metricsStep, startMetrics } = outcome.result;
+          const gained =
+            startMetrics && typeof metrics.loss === 'number'
+              ? ` (validation loss ${startMetrics.loss.toPrecision(4)} at step 0, ${metrics.loss.toPrecision(4)} at step ${metricsStep})`
+              : '';
           await this.events.record(job.id, {
             level: 'info',
             kind: 'succeeded',
-            message: `Succeeded: ${job.outputModelName} is a new model version`,
-            data: { modelVersionId, metrics: outcome.result.metrics },
+            message: `Succeeded: ${job.outputModelName} is a new model version${gained}`,
+            data: { modelVersionId, metrics, metricsStep, startMetrics },
           });
         }
         return;
@@ -698,6 +744,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
+    this.gate.releaseAll();
     // Checkpoint and requeue running jobs so another replica (or this one, restarted) carries on.
     for (const execution of this.executions.values()) {
       execution.requeueOnPause = true;

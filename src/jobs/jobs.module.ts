@@ -15,6 +15,7 @@ import { JobRunner } from './job-runner.js';
 import { JobEntity } from './job.entity.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
+import { TrainingStepGate } from './training-step-gate.js';
 
 @Module({
   imports: [
@@ -31,7 +32,7 @@ import { JobsService } from './jobs.service.js';
     ModelsModule,
   ],
   controllers: [JobsController],
-  providers: [JobsService, JobQueue, JobRunner, JobEventsRepository, TrainerPool],
-  exports: [JobsService, TrainerPool],
+  providers: [JobsService, JobQueue, JobRunner, JobEventsRepository, TrainerPool, TrainingStepGate],
+  exports: [JobsService, TrainerPool, TrainingStepGate],
 })
 export class JobsModule {}

@@ -128,3 +128,23 @@ export async function jobEvents(
     after = page.body.nextCursor;
   }
 }
+
+/** Waits until the job's events include one that `matches` (events are kept, so none is missed). */
+export async function waitForEvent(
+  api: ReturnType<typeof apiClient>,
+  jobId: string,
+  matches: (events: Awaited<ReturnType<typeof jobEvents>>) => boolean,
+  timeoutMs = 120_000,
+): Promise<Awaited<ReturnType<typeof jobEvents>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await jobEvents(api, jobId);
+    if (matches(events)) {
+      return events;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`job ${jobId} did not record the expected events: ${events.map((e) => e.kind).join(',')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     assert.equal(config.s3, undefined);
     assert.equal(config.trainerBackend, 'auto');
     assert.equal(config.logLevel, 'info');
+    assert.deepEqual(config.trainerHoldAtSteps, []);
   });
 
   it('reads and converts typed values', () => {
@@ -20,6 +21,7 @@ describe('loadConfig', () => {
       S3_FORCE_PATH_STYLE: 'true',
       S3_PREFIX: '/team-a/',
       TRAINER_SLOTS: '2',
+      TRAINER_HOLD_AT_STEPS: '4,10',
     });
     assert.equal(config.port, 9000);
     assert.deepEqual(config.s3, {
@@ -30,6 +32,7 @@ describe('loadConfig', () => {
       prefix: 'team-a/',
     });
     assert.equal(config.trainerSlots, 2);
+    assert.deepEqual(config.trainerHoldAtSteps, [4, 10]);
   });
 
   it('treats empty strings as unset and ignores unknown variables', () => {
@@ -52,6 +55,7 @@ describe('loadConfig', () => {
     ['S3_FORCE_PATH_STYLE', 'maybe', /S3_FORCE_PATH_STYLE must be one of true, false/],
     ['TRAINER_BACKEND', 'tpu', /TRAINER_BACKEND must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+    ['TRAINER_HOLD_AT_STEPS', '4, x', /TRAINER_HOLD_AT_STEPS must be step numbers/],
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres/],
     ['TUNEFORGE_BOOTSTRAP_KEY', 'short', /TUNEFORGE_BOOTSTRAP_KEY must start with tf_/],
   ];

@@ -133,6 +133,11 @@ export class EnvironmentVariables {
   TRAINER_MEMORY_BUDGET?: string;
 
   @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,9}(,\d{1,9})*$/, { message: 'TRAINER_HOLD_AT_STEPS must be step numbers such as 6 or 4,10' })
+  TRAINER_HOLD_AT_STEPS?: string;
+
+  @IsOptional()
   @IntegerIn(1, 3600)
   JOB_LEASE_SECONDS?: number;
 
@@ -255,6 +260,11 @@ export interface AppConfig {
   trainerSlots?: number;
   /** Bytes one trainer slot may use; unset means 2 GiB (wasm32 heaps stop at 4 GiB; set it to the GPU's memory on GPU hosts). */
   trainerMemoryBudget?: number;
+  /**
+   * Steps at which every job this replica runs waits until the replica stops: for tests that kill
+   * a replica at a known step. Empty in production.
+   */
+  trainerHoldAtSteps: number[];
   jobs: {
     /** A running job's lease; a replica that stops renewing it (killed) loses the job after this long. */
     leaseSeconds: number;
@@ -354,6 +364,7 @@ export function loadConfig(
     trainerBackend: env.TRAINER_BACKEND ?? 'auto',
     trainerSlots: env.TRAINER_SLOTS,
     trainerMemoryBudget: env.TRAINER_MEMORY_BUDGET ? parseSize(env.TRAINER_MEMORY_BUDGET) : undefined,
+    trainerHoldAtSteps: env.TRAINER_HOLD_AT_STEPS ? env.TRAINER_HOLD_AT_STEPS.split(',').map(Number) : [],
     jobs: {
       leaseSeconds: env.JOB_LEASE_SECONDS ?? 30,
       pollMs: env.JOB_POLL_MS ?? 1000,

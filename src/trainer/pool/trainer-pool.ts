@@ -30,6 +30,8 @@ export interface TrainingHandlers {
   onProgress(step: number, totalSteps: number, epoch: number): void;
   /** Store the checkpoint; the worker continues once this resolves (throwing makes the worker fail the job). */
   onCheckpoint(checkpoint: WorkerCheckpoint): Promise<void>;
+  /** The worker waits at `step` (a hold the job asked for) until this resolves. */
+  onHeld(step: number): Promise<void>;
 }
 
 /** The worker thread died (crash, out of memory, terminated) while it held a job. */
@@ -216,6 +218,15 @@ export class TrainerPool implements OnApplicationShutdown {
                   requestId: message.requestId,
                   error: error instanceof Error ? error.message : String(error),
                 } satisfies ToWorker),
+            );
+            break;
+          case 'held':
+            handlers.onHeld(message.step).then(
+              () => worker.postMessage({ type: 'release', requestId: message.requestId } satisfies ToWorker),
+              (error: unknown) => {
+                this.logger.warn(`Releasing a held job failed: ${String(error)}`);
+                worker.postMessage({ type: 'release', requestId: message.requestId } satisfies ToWorker);
+              },
             );
             break;
           case 'done':

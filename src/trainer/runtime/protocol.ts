@@ -36,10 +36,19 @@ export interface StartTraining {
   resume: { latest: CheckpointPayload; best: CheckpointPayload | null } | null;
   /** Int32Array over it: [control]. Read between steps without waiting for the event loop. */
   control: SharedArrayBuffer;
+  /**
+   * Steps (optimiser steps done) at which the worker stops and waits for a `release` before it reads
+   * the control flag again: tests use it to land a pause, cancel or crash at a known step. Null in
+   * production, where nothing is checked.
+   */
+  holdAtSteps: number[] | null;
 }
 
 export type ToWorker =
-  { type: 'init'; backend: BackendSetting } | StartTraining | { type: 'ack'; requestId: number; error?: string };
+  | { type: 'init'; backend: BackendSetting }
+  | StartTraining
+  | { type: 'ack'; requestId: number; error?: string }
+  | { type: 'release'; requestId: number };
 
 export interface WorkerEvent {
   type: 'event';
@@ -71,7 +80,12 @@ export interface WorkerCheckpoint {
 export interface TrainingResult {
   manifest: Record<string, unknown>;
   files: FileBytes[];
+  /** Validation metrics of the weights registered. */
   metrics: Record<string, unknown>;
+  /** The step those weights come from (the best step when early stopping restored it). */
+  metricsStep: number;
+  /** Validation metrics of the starting model (step 0), for what training gained. */
+  startMetrics: Record<string, number> | null;
   parameterCount: number;
 }
 
@@ -88,4 +102,5 @@ export type FromWorker =
   | WorkerMetrics
   | { type: 'progress'; step: number; totalSteps: number; epoch: number }
   | WorkerCheckpoint
+  | { type: 'held'; requestId: number; step: number }
   | { type: 'done'; outcome: TrainingOutcome };

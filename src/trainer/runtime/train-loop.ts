@@ -48,13 +48,7 @@ import {
   maeLoss,
   mseLoss,
 } from '../training/losses.js';
-import {
-  classificationMetrics,
-  EarlyStopping,
-  languageModelMetrics,
-  OverfittingDetector,
-  regressionMetrics,
-} from '../training/metrics.js';
+import { OverfittingDetector } from '../training/metrics.js';
 import { clipGradientsByGlobalNorm, createOptimizer, type Optimizer } from '../training/optimizers.js';
 import { learningRateAt, rangeTestLearningRates, suggestLearningRate } from '../training/schedules.js';
 import {
@@ -73,8 +67,13 @@ import {
   type FileBytes,
   type StartTraining,
   type TrainingOutcome,
+  type TrainingResult,
   type WorkerCheckpoint,
 } from './protocol.js';
+import { ModelSelection, type SelectionState } from './model-selection.js';
+import { ThroughputWindow } from './throughput.js';
+import { TrainingError } from './training-error.js';
+import { ValidationMetrics } from './validation-metrics.js';
 import type { Gpt2ModelConfig, HyperParameters, MlpModelConfig, TrainingSpec } from './training-spec.js';
 
 export interface TrainerIo {
@@ -85,19 +84,11 @@ export interface TrainerIo {
   checkpoint(checkpoint: Omit<WorkerCheckpoint, 'type' | 'requestId'>): Promise<void>;
   /** The control flag the main thread set (none, cancel, pause). */
   control(): number;
+  /** Waits at a step the job asked to be held at (tests); resolves when the main thread releases it. */
+  hold(step: number): Promise<void>;
 }
 
-/** A failure with a code the job records; anything else is reported as `training_error`. */
-export class TrainingError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly step?: number,
-  ) {
-    super(message);
-    this.name = 'TrainingError';
-  }
-}
+export { TrainingError };
 
 class Stop extends Error {
   constructor(readonly control: number) {
@@ -105,17 +96,18 @@ class Stop extends Error {
   }
 }
 
-interface CheckpointState {
+interface CheckpointState extends SelectionState {
   step: number;
   epoch: number;
   cursor: { epoch: number; batchInEpoch: number };
   random: { seed: number; step: number };
   specHash: string;
   learningRate: number;
-  earlyStopping: unknown;
   overfitting: unknown;
   lastGoodCheckpointStep: number | null;
   trainLoss: number | null;
+  /** Validation metrics of the starting model. */
+  startMetrics?: Record<string, number> | null;
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -171,11 +163,12 @@ export class TrainingRun {
   private train: ExampleSet | undefined;
   private validation: ExampleSet | undefined;
   private learningRate = 0;
-  private bestWeights: Map<string, Float32Array> | null = null;
-  private earlyStopping: EarlyStopping | null = null;
+  private readonly selection: ModelSelection;
   private overfitting = new OverfittingDetector();
   private lastGoodCheckpointStep: number | null = null;
   private lastValidation: Record<string, number> | null = null;
+  private startMetrics: Record<string, number> | null = null;
+  private readonly holdAt: ReadonlySet<number> | null;
 
   constructor(
     private readonly start: StartTraining,
@@ -184,6 +177,8 @@ export class TrainingRun {
   ) {
     this.spec = start.spec;
     this.hp = start.spec.hyperparameters;
+    this.holdAt = start.holdAtSteps ? new Set(start.holdAtSteps) : null;
+    this.selection = new ModelSelection(this.hp.earlyStopping);
   }
 
   async run(): Promise<TrainingOutcome> {
@@ -220,9 +215,6 @@ export class TrainingRun {
     } else {
       this.learningRate = this.hp.learningRate === 'auto' ? this.findLearningRate() : this.hp.learningRate;
     }
-    if (this.hp.earlyStopping && !this.earlyStopping) {
-      this.earlyStopping = new EarlyStopping(this.hp.earlyStopping);
-    }
 
     const flopsPerExample =
       this.gpt2Config !== null
@@ -242,19 +234,24 @@ export class TrainingRun {
         .reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1), 0),
       learningRate: this.learningRate,
       flopsPerExample,
+      unit: this.unit(),
     });
+    if (this.step === 0 && this.startMetrics === null) {
+      this.evaluateStart();
+    }
 
-    let windowStart = performance.now();
-    let windowExamples = 0;
-    let windowTokens = 0;
-    let windowLoss = 0;
-    let windowSteps = 0;
+    const throughput = new ThroughputWindow();
     let trainLoss: number | null = null;
     let stopEarly = false;
+    let finalEvaluation: { step: number; metrics: Record<string, number> } | null = null;
     const runStart = performance.now();
     const runStartStep = this.step;
 
     while (this.step < totalSteps && !stopEarly) {
+      if (this.holdAt?.has(this.step)) {
+        this.io.progress(this.step, totalSteps, this.step / stepsPerEpoch);
+        await this.io.hold(this.step);
+      }
       this.checkControl();
       if (this.io.control() === CONTROL_PAUSE) {
         await this.saveCheckpoint('pause', false, null, trainLoss);
@@ -266,33 +263,21 @@ export class TrainingRun {
       const learningRate = learningRateAt(this.step, totalSteps, this.learningRate, this.hp.schedule);
       const { loss, examples, tokens } = this.optimizerStep(order, batchInEpoch, learningRate);
       this.step += 1;
-      windowLoss += loss;
-      windowSteps += 1;
-      windowExamples += examples;
-      windowTokens += tokens;
+      throughput.add(loss, examples, tokens);
       trainLoss = trainLoss === null ? loss : 0.9 * trainLoss + 0.1 * loss;
       const epochEnd = this.step % stepsPerEpoch === 0 || this.step === totalSteps;
       const epochProgress = this.step / stepsPerEpoch;
 
       if (this.step % this.hp.logEverySteps === 0 || epochEnd) {
-        const seconds = (performance.now() - windowStart) / 1000;
         const elapsed = (performance.now() - runStart) / 1000;
         const secondsPerStep = elapsed / Math.max(1, this.step - runStartStep);
         const values = {
-          loss: windowLoss / windowSteps,
+          ...throughput.take(this.unit(), flopsPerExample),
           learningRate,
-          examplesPerSecond: windowExamples / seconds,
-          tokensPerSecond: windowTokens / seconds,
-          flopsPerSecond: (windowExamples * flopsPerExample) / seconds,
           etaSeconds: Math.round((totalSteps - this.step) * secondsPerStep),
         };
         this.io.metrics(this.step, epochProgress, 'train', values);
         this.io.progress(this.step, totalSteps, epochProgress);
-        windowStart = performance.now();
-        windowExamples = 0;
-        windowTokens = 0;
-        windowLoss = 0;
-        windowSteps = 0;
       }
 
       let evaluated = false;
@@ -302,27 +287,18 @@ export class TrainingRun {
         const metrics = this.evaluate();
         evaluated = true;
         this.lastValidation = metrics;
-        this.io.metrics(this.step, epochProgress, 'validation', metrics);
+        const decision = this.selection.update(this.step, metrics, () => this.copyWeights());
+        isBest = decision.improved;
+        stopEarly = decision.stop;
+        // The last evaluation is the final one when the weights it saw are the ones kept.
+        const final = (this.step === totalSteps || stopEarly) && this.selection.keptStep(this.step) === this.step;
+        this.io.metrics(this.step, epochProgress, 'validation', final ? { ...metrics, final: true } : metrics);
+        if (final) {
+          finalEvaluation = { step: this.step, metrics };
+        }
         const warning = trainLoss !== null ? this.overfitting.update(trainLoss, metrics.loss) : undefined;
         if (warning) {
           this.io.event('warn', 'overfitting', warning, { step: this.step, trainLoss, validationLoss: metrics.loss });
-        }
-        if (this.earlyStopping) {
-          const monitored = metrics[this.hp.earlyStopping!.monitor];
-          if (typeof monitored !== 'number') {
-            throw new TrainingError(
-              'invalid_monitor',
-              `earlyStopping.monitor ${this.hp.earlyStopping!.monitor} is not a validation metric of this task (${Object.keys(metrics).join(', ')})`,
-            );
-          }
-          const decision = this.earlyStopping.update(monitored, this.step);
-          if (decision.improved) {
-            isBest = true;
-            this.bestWeights = this.copyWeights();
-          }
-          if (decision.stop) {
-            stopEarly = true;
-          }
         }
       }
 
@@ -339,20 +315,57 @@ export class TrainingRun {
       await new Promise((resolve) => setImmediate(resolve));
     }
 
-    if (stopEarly && this.earlyStopping?.best) {
+    const best = this.selection.best;
+    if (stopEarly && best) {
       this.io.event(
         'info',
         'early_stopping',
-        `Stopped early at step ${this.step}: ${this.hp.earlyStopping!.monitor} did not improve for ${this.hp.earlyStopping!.patience} evaluations; restored the best weights from step ${this.earlyStopping.best.step}`,
-        { step: this.step, best: this.earlyStopping.best },
+        `Stopped early at step ${this.step}: ${this.hp.earlyStopping!.monitor} did not improve for ${this.hp.earlyStopping!.patience} evaluations; restored the best weights from step ${best.step}`,
+        { step: this.step, best: { step: best.step, value: best.value } },
       );
     }
-    if (this.bestWeights && this.earlyStopping?.best) {
-      this.loadWeights(this.bestWeights);
+    if (finalEvaluation === null) {
+      finalEvaluation = this.finalEvaluation();
     }
-    const finalMetrics = this.evaluate();
-    this.io.metrics(this.step, this.step / stepsPerEpoch, 'validation', { ...finalMetrics, final: true });
-    return { status: 'succeeded', result: this.result(finalMetrics, stopEarly) };
+    return { status: 'succeeded', result: this.result(finalEvaluation, stopEarly) };
+  }
+
+  /** Tokens for gpt2; examples (rows) for mlp, which has no tokens. */
+  private unit(): 'tokens' | 'examples' {
+    return this.spec.family === 'gpt2' ? 'tokens' : 'examples';
+  }
+
+  /** The starting model's validation metrics (step 0): what training gains is measured against them. */
+  private evaluateStart(): void {
+    this.checkControl();
+    const metrics = this.evaluate();
+    this.startMetrics = metrics;
+    this.io.metrics(0, 0, 'validation', { ...metrics, start: true });
+    this.io.event(
+      'info',
+      'start_evaluation',
+      `Evaluated the starting model before training: validation loss ${metrics.loss.toPrecision(4)}`,
+      { step: 0, metrics },
+    );
+  }
+
+  /**
+   * When the last evaluation did not see the weights kept (early stopping restores earlier ones,
+   * or a resumed run had no step left): the final metrics, labelled with the step of those weights.
+   * The best step's metrics are reused as they were measured; only a run that has none evaluates.
+   */
+  private finalEvaluation(): { step: number; metrics: Record<string, number> } {
+    const step = this.selection.keptStep(this.step);
+    const kept = this.selection.keptWeights(this.step);
+    let metrics: Record<string, number>;
+    if (kept) {
+      this.loadWeights(kept);
+      metrics = this.selection.best?.metrics ?? this.evaluate();
+    } else {
+      metrics = this.evaluate();
+    }
+    this.io.metrics(step, step / this.stepsPerEpoch, 'validation', { ...metrics, final: true });
+    return { step, metrics };
   }
 
   private meanTokens(set: ExampleSet): number {
@@ -425,10 +438,12 @@ export class TrainingRun {
         `No usable examples: ${this.train.count} for training, ${this.validation.count} for validation (rows without a usable label are skipped)`,
       );
     }
+    // gpt2 counts tokens; an mlp example is one row, with featureCount inputs and no tokens.
     this.io.event('info', 'data', `${this.train.count} training and ${this.validation.count} validation examples`, {
       trainingExamples: this.train.count,
       validationExamples: this.validation.count,
-      trainingTokens: this.train.tokenCount,
+      unit: this.unit(),
+      ...(tabular ? { featuresPerExample: this.train.featureCount } : { trainingTokens: this.train.tokenCount }),
       labels: this.preprocessing.labels,
     });
   }
@@ -854,71 +869,30 @@ export class TrainingRun {
     // Causal LM evaluation holds [B,T,V] logits: keep its batches at the training size.
     const batchSize = this.spec.head === 'causal-lm' ? this.hp.batchSize : Math.max(this.hp.batchSize, 16);
     const all = Int32Array.from({ length: set.count }, (_, index) => index);
-    let lossSum = 0;
-    let tokens = 0;
-    let correct = 0;
-    const predicted: number[] = [];
+    const metrics = new ValidationMetrics(this.spec.head, this.preprocessing.labels, this.preprocessing.targetScaling);
     for (let start = 0; start < set.count; start += batchSize) {
       const indices = all.subarray(start, Math.min(set.count, start + batchSize));
       const batch = this.batchTensors(set, indices);
       try {
         if (this.spec.head === 'causal-lm') {
-          const stats = tf.tidy(() => {
-            const logits = this.forward(batch, false, 0) as tf.Tensor3D;
-            return causalLmStats(logits, batch.inputIds!, batch.lossMask!);
-          });
-          lossSum += stats.lossSum;
-          tokens += stats.tokens;
-          correct += stats.correct;
+          metrics.addLanguageModelBatch(
+            tf.tidy(() => {
+              const logits = this.forward(batch, false, 0) as tf.Tensor3D;
+              return causalLmStats(logits, batch.inputIds!, batch.lossMask!);
+            }),
+          );
         } else {
           const [loss, output] = tf.tidy(() => {
             const out = this.forward(batch, false, 0);
             return [this.lossOf(out, batch).dataSync()[0], out.dataSync().slice()] as const;
           });
-          lossSum += loss * indices.length;
-          if (this.spec.head === 'classification') {
-            const classes = this.preprocessing.labels!.length;
-            for (let i = 0; i < indices.length; i += 1) {
-              let best = 0;
-              for (let c = 1; c < classes; c += 1) {
-                if (output[i * classes + c] > output[i * classes + best]) {
-                  best = c;
-                }
-              }
-              predicted.push(best);
-            }
-          } else {
-            predicted.push(...Array.from(output));
-          }
+          metrics.addBatch(loss, indices.length, output);
         }
       } finally {
         Object.values(batch).forEach((tensor) => (tensor as tf.Tensor | undefined)?.dispose());
       }
     }
-    if (this.spec.head === 'causal-lm') {
-      return languageModelMetrics(lossSum, tokens, correct);
-    }
-    const loss = lossSum / set.count;
-    if (this.spec.head === 'classification') {
-      const metrics = classificationMetrics(predicted, set.labels!, this.preprocessing.labels!);
-      const values: Record<string, number> = {
-        loss,
-        accuracy: metrics.accuracy,
-        precisionMacro: metrics.precisionMacro,
-        recallMacro: metrics.recallMacro,
-        f1Macro: metrics.f1Macro,
-      };
-      for (const perClass of metrics.perClass) {
-        values[`f1.${perClass.label}`] = perClass.f1;
-        values[`precision.${perClass.label}`] = perClass.precision;
-        values[`recall.${perClass.label}`] = perClass.recall;
-      }
-      return values;
-    }
-    const scaling = this.preprocessing.targetScaling!;
-    const unscale = (value: number) => value * scaling.std + scaling.mean;
-    const metrics = regressionMetrics(predicted.map(unscale), Array.from(set.targets!, unscale));
-    return { loss, mae: metrics.mae, rmse: metrics.rmse, r2: metrics.r2 };
+    return metrics.result({ labels: set.labels, targets: set.targets });
   }
 
   // ---------------------------------------------------------------- weights, checkpoints, result
@@ -971,10 +945,11 @@ export class TrainingRun {
       random: { seed: this.hp.seed, step: this.step },
       specHash: this.start.specHash,
       learningRate: this.learningRate,
-      earlyStopping: this.earlyStopping?.toJSON() ?? null,
+      ...this.selection.toState(),
       overfitting: this.overfitting.toJSON(),
       lastGoodCheckpointStep: this.step,
       trainLoss,
+      startMetrics: this.startMetrics,
     };
     const files: FileBytes[] = [
       { name: 'weights.safetensors', bytes: this.weightFiles() },
@@ -1011,14 +986,15 @@ export class TrainingRun {
     // A learning rate changed on resume (recorded in the job's spec changes) wins over the checkpoint's.
     this.learningRate = this.hp.learningRate === 'auto' ? state.learningRate : this.hp.learningRate;
     this.lastGoodCheckpointStep = state.step;
-    if (state.earlyStopping && this.hp.earlyStopping) {
-      this.earlyStopping = EarlyStopping.fromJSON(state.earlyStopping);
-    }
+    this.startMetrics = state.startMetrics ?? null;
+    this.selection.restore(
+      state,
+      best && this.hp.earlyStopping
+        ? new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]))
+        : null,
+    );
     if (state.overfitting) {
       this.overfitting = OverfittingDetector.fromJSON(state.overfitting);
-    }
-    if (best) {
-      this.bestWeights = new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]));
     }
     this.io.event(
       'info',
@@ -1032,7 +1008,7 @@ export class TrainingRun {
     );
   }
 
-  private result(finalMetrics: Record<string, number>, stoppedEarly: boolean) {
+  private result(final: { step: number; metrics: Record<string, number> }, stoppedEarly: boolean): TrainingResult {
     const weights = this.weightFiles();
     const files: FileBytes[] = [{ name: 'model.safetensors', bytes: weights }];
     if (this.tokenizer) {
@@ -1055,10 +1031,18 @@ export class TrainingRun {
       parameterCount: parameterCount(this.specs),
       trainedSteps: this.step,
       stoppedEarly,
-      bestStep: this.earlyStopping?.best?.step ?? null,
+      bestStep: this.selection.best?.step ?? null,
+      weightsStep: final.step,
       backend: this.backend,
     };
     files.push({ name: 'manifest.json', bytes: json(manifest) });
-    return { manifest, files, metrics: finalMetrics, parameterCount: parameterCount(this.specs) };
+    return {
+      manifest,
+      files,
+      metrics: final.metrics,
+      metricsStep: final.step,
+      startMetrics: this.startMetrics,
+      parameterCount: parameterCount(this.specs),
+    };
   }
 }

@@ -41,6 +41,12 @@ async function startTraining(start: StartTraining): Promise<void> {
         send({ type: 'checkpoint', requestId, ...checkpoint }, ownBuffers(checkpoint.files));
       }),
     control: () => Atomics.load(control, 0),
+    hold: (step) =>
+      new Promise<void>((resolve, reject) => {
+        const requestId = nextRequest++;
+        pendingAcks.set(requestId, { resolve, reject });
+        send({ type: 'held', requestId, step });
+      }),
   };
   const outcome = await new TrainingRun(start, io, backendName).run();
   const transfer = outcome.status === 'succeeded' ? ownBuffers(outcome.result.files) : [];
@@ -64,6 +70,10 @@ port.on('message', (message: ToWorker) => {
         const text = error instanceof Error ? error.message : String(error);
         send({ type: 'done', outcome: { status: 'failed', code: 'training_error', message: text } });
       });
+      break;
+    case 'release':
+      pendingAcks.get(message.requestId)?.resolve();
+      pendingAcks.delete(message.requestId);
       break;
     case 'ack': {
       const pending = pendingAcks.get(message.requestId);
