@@ -318,8 +318,14 @@ function mailHeaders(random: Random): LabelledDocument {
   document.add('Return-Path: <').plant('email', emailAddress(random)).add('>\n');
   document.add(`Received: from ${pick(random, ['mail', 'smtp', 'relay'])}.${pick(random, DOMAINS)} (`);
   const sender = ipv4Address(random);
-  document.add(`[`).plant('ipv4', sender).add(`]) by ${relay} (Postfix) with ESMTP id ${hex(random, 8, true)}\n`);
-  document.add(`\tfor <`).plant('email', emailAddress(random)).add(`>; ${mailDate(random)}\n`);
+  document
+    .add(`[`)
+    .plant('ipv4', sender)
+    .add(`]) by ${relay} (Postfix) with ESMTP id ${hex(random, 8, true)}\n`);
+  document
+    .add(`\tfor <`)
+    .plant('email', emailAddress(random))
+    .add(`>; ${mailDate(random)}\n`);
   document.add('Received: from [').plant('ipv4', ipv4Address(random));
   document.add(`] (helo=${pick(random, ['localhost', 'pc01'])})\n\tby ${relay} with esmtp (Exim 3.35 #1 (Debian))\n`);
   document.add(`\tid 17${letters(random, 5, BASE62)}-000${digits(random, 1)}-00; ${mailDate(random)}\n`);
@@ -345,7 +351,9 @@ function mailHeaders(random: Random): LabelledDocument {
   if (random() < 0.5) {
     document.add('X-Originating-IP: [').plant('ipv4', ipv4Address(random)).add(']\n');
   }
-  document.add(`Content-Type: multipart/alternative; boundary="----=_NextPart_000_0005_01C2691F.${hex(random, 8, true)}"\n`);
+  document.add(
+    `Content-Type: multipart/alternative; boundary="----=_NextPart_000_0005_01C2691F.${hex(random, 8, true)}"\n`,
+  );
   return document.build('mail-headers');
 }
 
@@ -367,8 +375,12 @@ function cvsCommitMail(random: Random): DocumentBuilder {
   document.add(`--- ${file}\t${1 + integer(random, 28)} ${pick(random, MONTHS)} 2002 10:15:48 -0000\t${old}\n`);
   document.add(`+++ ${file}\t${1 + integer(random, 28)} ${pick(random, MONTHS)} 2002 12:01:02 -0000\t${next}\n`);
   document.add(`@@ -${integer(random, 900)},7 +${integer(random, 900)},7 @@\n`);
-  document.add(`-# $Id: ${file},v ${old} 2002/08/28 10:15:48 jm Exp $\n+# $Id: ${file},v ${next} 2002/09/01 12:01:02 jm Exp $\n`);
-  document.add(`\nRevision  Changes    Path\n${next}  +${1 + integer(random, 9)} -${1 + integer(random, 9)}      spamassassin/lib/Mail/SpamAssassin/${file}\n`);
+  document.add(
+    `-# $Id: ${file},v ${old} 2002/08/28 10:15:48 jm Exp $\n+# $Id: ${file},v ${next} 2002/09/01 12:01:02 jm Exp $\n`,
+  );
+  document.add(
+    `\nRevision  Changes    Path\n${next}  +${1 + integer(random, 9)} -${1 + integer(random, 9)}      spamassassin/lib/Mail/SpamAssassin/${file}\n`,
+  );
   return document;
 }
 
@@ -385,13 +397,21 @@ function changelog(random: Random): LabelledDocument {
   const package_ = pick(random, ['libfoo', 'razor-agents', 'gnupg', 'procmail', 'fetchmail']);
   document.add(`${package_} (${fourPartVersion(random)}-1) unstable; urgency=low\n\n`);
   document.add(`  * New upstream release ${fourPartVersion(random)}.\n`);
-  document.add(`  * Build against libdb ${integer(random, 5)}.${integer(random, 9)}.${integer(random, 30)}; bump Standards-Version to ${fourPartVersion(random)}.\n`);
+  document.add(
+    `  * Build against libdb ${integer(random, 5)}.${integer(random, 9)}.${integer(random, 30)}; bump Standards-Version to ${fourPartVersion(random)}.\n`,
+  );
   document.add(`  * Fix crash when the server at `).plant('ipv4', ipv4Address(random)).add(' closes the connection.\n');
-  document.add(`  * Updated to version ${fourPartVersion(random)}, release ${fourPartVersion(random)}-beta (build ${fourPartVersion(random)}).\n`);
-  document.add(`  * Requires Razor ${fourPartVersion(random)} or later; tested with Perl 5.${6 + integer(random, 3)}.${integer(random, 3)}.\n\n`);
+  document.add(
+    `  * Updated to version ${fourPartVersion(random)}, release ${fourPartVersion(random)}-beta (build ${fourPartVersion(random)}).\n`,
+  );
+  document.add(
+    `  * Requires Razor ${fourPartVersion(random)} or later; tested with Perl 5.${6 + integer(random, 3)}.${integer(random, 3)}.\n\n`,
+  );
   document.add(` -- ${pick(random, FIRST_NAMES)} ${pick(random, LAST_NAMES)} <`).plant('email', emailAddress(random));
   document.add(`>  ${mailDate(random)}\n\n`);
-  document.add(`Version ${fourPartVersion(random)} (2002-${pad2(1 + integer(random, 12))}-${pad2(1 + integer(random, 28))})\n`);
+  document.add(
+    `Version ${fourPartVersion(random)} (2002-${pad2(1 + integer(random, 12))}-${pad2(1 + integer(random, 28))})\n`,
+  );
   document.add(`- v${fourPartVersion(random)}: ported to FreeBSD ${integer(random, 5)}.${integer(random, 9)}\n`);
   document.add(`- ${pick(random, ['rev', 'Rev.', 'revision'])} ${fourPartVersion(random)}: documentation\n`);
   return document.build('changelog');
@@ -399,13 +419,22 @@ function changelog(random: Random): LabelledDocument {
 
 function sourceCode(random: Random): LabelledDocument {
   const document = new DocumentBuilder();
-  document.add(`# settings.py\n__version__ = "${fourPartVersion(random)}"\nVERSION_INFO = (${integer(random, 5)}, ${integer(random, 9)}, ${integer(random, 9)})\n`);
+  document.add(
+    `# settings.py\n__version__ = "${fourPartVersion(random)}"\nVERSION_INFO = (${integer(random, 5)}, ${integer(random, 9)}, ${integer(random, 9)})\n`,
+  );
   document.add(`DATABASE_HOST = "`).plant('ipv4', ipv4Address(random)).add('"\n');
-  document.add(`LISTEN = "0.0.0.0:${8000 + integer(random, 100)}"\nSESSION_ID = "${hex(random, 8)}-${hex(random, 4)}-4${hex(random, 3)}-a${hex(random, 3)}-${hex(random, 12)}"\n`);
+  document.add(
+    `LISTEN = "0.0.0.0:${8000 + integer(random, 100)}"\nSESSION_ID = "${hex(random, 8)}-${hex(random, 4)}-4${hex(random, 3)}-a${hex(random, 3)}-${hex(random, 12)}"\n`,
+  );
   const secret = secretValue(random);
-  document.add(secret.before).plant('secret', secret.value).add(secret.before.endsWith('"') ? '"\n' : '\n');
+  document
+    .add(secret.before)
+    .plant('secret', secret.value)
+    .add(secret.before.endsWith('"') ? '"\n' : '\n');
   document.add(`UPSTREAM_V6 = "`).plant('ipv6', ipv6Address(random)).add('"\n');
-  document.add(`COMMIT = "${hex(random, 40)}"  # built ${2000 + integer(random, 25)}-${pad2(1 + integer(random, 12))}-${pad2(1 + integer(random, 28))} 12:${pad2(integer(random, 60))}:${pad2(integer(random, 60))}\n`);
+  document.add(
+    `COMMIT = "${hex(random, 40)}"  # built ${2000 + integer(random, 25)}-${pad2(1 + integer(random, 12))}-${pad2(1 + integer(random, 28))} 12:${pad2(integer(random, 60))}:${pad2(integer(random, 60))}\n`,
+  );
   document.add(`MAC = "00:1A:2B:${hex(random, 2, true)}:${hex(random, 2, true)}:${hex(random, 2, true)}"\n`);
   document.add(`\nstd::vector<int> scores; // ${integer(random, 100)}.${integer(random, 100)}% of rows\n`);
   document.add(`if (version >= parse_version("${fourPartVersion(random)}")) { retries = ${integer(random, 9)}; }\n`);
@@ -417,13 +446,17 @@ function sourceCode(random: Random): LabelledDocument {
 function signedMail(random: Random): LabelledDocument {
   const document = new DocumentBuilder();
   document.add(`-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA1\n\nThe new key is on the keyservers.\n\n`);
-  document.add(`pub  1024D/${hex(random, 8, true)} 2002-0${1 + integer(random, 9)}-1${integer(random, 9)} ${pick(random, FIRST_NAMES)} <`);
+  document.add(
+    `pub  1024D/${hex(random, 8, true)} 2002-0${1 + integer(random, 9)}-1${integer(random, 9)} ${pick(random, FIRST_NAMES)} <`,
+  );
   document.plant('email', emailAddress(random)).add('>\n');
   // The fingerprint reported as an IBAN on a public mail corpus leads the list.
   document.add(`     Key fingerprint = ${random() < 0.3 ? reportedFingerprint() : fingerprint(random)}\n`);
   document.add(`sub  1024g/${hex(random, 8, true)} 2002-01-01\n\n`);
   document.add(`-----BEGIN PGP SIGNATURE-----\nVersion: GnuPG v1.0.${6 + integer(random, 2)} (GNU/Linux)\n\n`);
-  document.add(`iD8DBQE9${letters(random, 50, BASE62)}\n${letters(random, 12, BASE62)}=\n=${letters(random, 4, BASE62)}\n-----END PGP SIGNATURE-----\n`);
+  document.add(
+    `iD8DBQE9${letters(random, 50, BASE62)}\n${letters(random, 12, BASE62)}=\n=${letters(random, 4, BASE62)}\n-----END PGP SIGNATURE-----\n`,
+  );
   return document.build('pgp');
 }
 
@@ -438,14 +471,20 @@ function reportedFingerprint(): string {
 function supportProse(random: Random): LabelledDocument {
   const document = new DocumentBuilder();
   const name = pick(random, FIRST_NAMES);
-  document.add(`Hi ${name}, thanks for order #${100000 + integer(random, 900000)} of ${pick(random, MONTHS)} ${1 + integer(random, 28)}, 2024 ($${integer(random, 500)}.${pad2(integer(random, 100))}).\n`);
+  document.add(
+    `Hi ${name}, thanks for order #${100000 + integer(random, 900000)} of ${pick(random, MONTHS)} ${1 + integer(random, 28)}, 2024 ($${integer(random, 500)}.${pad2(integer(random, 100))}).\n`,
+  );
   document.add('You can reach me on ').plant('phone', phoneNumber(random));
   document.add(` or at `).plant('email', emailAddress(random)).add(' until 17:30.\n');
   document.add('Please refund the card ').plant('payment_card', cardNumber(random));
   document.add(` (expires ${pad2(1 + integer(random, 12))}/${26 + integer(random, 5)}) or transfer to `);
   document.plant('iban', ibanNumber(random)).add('.\n');
-  document.add(`The parcel (tracking 1Z${letters(random, 3)}${digits(random, 3)}${digits(random, 10)}) left the depot at 09:${pad2(integer(random, 60))} on 2024-0${1 + integer(random, 9)}-1${integer(random, 9)}; `);
-  document.add(`the manual is ISBN 978-3-16-${digits(random, 6)}-0, chapter ${integer(random, 20)}.${integer(random, 20)}.\n`);
+  document.add(
+    `The parcel (tracking 1Z${letters(random, 3)}${digits(random, 3)}${digits(random, 10)}) left the depot at 09:${pad2(integer(random, 60))} on 2024-0${1 + integer(random, 9)}-1${integer(random, 9)}; `,
+  );
+  document.add(
+    `the manual is ISBN 978-3-16-${digits(random, 6)}-0, chapter ${integer(random, 20)}.${integer(random, 20)}.\n`,
+  );
   document.add(`Our hotline ${pick(random, ['is', 'was'])} `).plant('phone', phoneNumber(random));
   document.add(`, open 24/7; ${integer(random, 100)}% of calls are answered within 2.5 minutes.\n`);
   if (random() < 0.5) {
@@ -457,9 +496,13 @@ function supportProse(random: Random): LabelledDocument {
 
 function chineseRecord(random: Random): LabelledDocument {
   const document = new DocumentBuilder();
-  document.add(`客户姓名：${pick(random, ['王芳', '李伟', '张敏', '刘洋'])}，手机：`).plant('cn_mobile', chineseMobile(random));
+  document
+    .add(`客户姓名：${pick(random, ['王芳', '李伟', '张敏', '刘洋'])}，手机：`)
+    .plant('cn_mobile', chineseMobile(random));
   document.add(`，身份证号：`).plant('cn_resident_id', residentId(random));
-  document.add(`。订单号 ${digits(random, 12)}，金额 ${integer(random, 9999)}.${pad2(integer(random, 100))} 元，下单时间 2024-${pad2(1 + integer(random, 12))}-${pad2(1 + integer(random, 28))} 14:${pad2(integer(random, 60))}。\n`);
+  document.add(
+    `。订单号 ${digits(random, 12)}，金额 ${integer(random, 9999)}.${pad2(integer(random, 100))} 元，下单时间 2024-${pad2(1 + integer(random, 12))}-${pad2(1 + integer(random, 28))} 14:${pad2(integer(random, 60))}。\n`,
+  );
   return document.build('cn-record');
 }
 
