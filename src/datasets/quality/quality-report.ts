@@ -107,7 +107,7 @@ export const DEFAULT_QUALITY_THRESHOLDS: Readonly<QualityThresholds> = deepFreez
   maxConstantFeatures: { warn: 0, fail: null },
   maxNearConstantFeatures: { warn: 0, fail: null },
   maxFeatureOutlierRatio: { warn: 0.01, fail: null },
-  maxLeakingFeatures: { warn: null, fail: 0 },
+  maxLeakingFeatures: { warn: 0, fail: null },
 });
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
