@@ -406,7 +406,7 @@ export class QualityReportDto {
 
   @ApiProperty({
     description:
-      'The report: completeness, duplicates, labels, diversity, representativeness, privacy (each with score and verdict) and overall reasons. Personal data is shown masked, never in full.',
+      'The report: completeness, duplicates, labels, diversity (text fields), representativeness, features (numeric and vector fields: ranges, non-finite values, constant columns, outliers, label leaks), privacy (each with score and verdict) and overall reasons. Personal data is shown masked, never in full.',
     type: 'object',
     additionalProperties: true,
     example: { overall: { verdict: 'warn', score: 82, reasons: ['3 exact duplicate rows (0.3%)'] } },

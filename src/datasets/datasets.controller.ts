@@ -167,7 +167,7 @@ export class DatasetsController {
   @ApiOperation({
     summary: 'Get the quality report of a version',
     description:
-      'Completeness, duplicates, labels, diversity, representativeness, privacy, the verdict, and the row errors.',
+      'Completeness, duplicates, labels, diversity, representativeness, features (numeric and vector fields), privacy, the verdict, and the row errors.',
   })
   @ApiOkResponse({ type: QualityReportDto })
   @ApiNotFoundResponse({ description: 'No such dataset or version in this project.', type: ErrorResponseDto })

@@ -8,7 +8,7 @@ import { DatasetReadError, readDatasetBatches, type DatasetReadErrorCode } from 
 import { findPersonalData, maskValue } from './privacy/personal-data.js';
 import type { FromWorker, ProfilingJob, ToWorker } from './profiling-protocol.js';
 import { QualityProfiler } from './quality/quality-profiler.js';
-import { validateRow } from './quality/row-validator.js';
+import { RowValidator } from './quality/row-validator.js';
 
 const port = parentPort;
 if (!port) {
@@ -67,6 +67,7 @@ async function run(): Promise<void> {
     maxLineBytes: job.maxLineBytes,
     maxInflatedBytes: job.maxInflatedBytes,
   });
+  const validator = new RowValidator(job.task, job.schema);
   const valid: ParsedRow[] = [];
   for (;;) {
     const next = await reader.next();
@@ -90,7 +91,7 @@ async function run(): Promise<void> {
         recordError(item.error);
         continue;
       }
-      const problem = validateRow(item.row.record, job.task, job.schema, item.row.line);
+      const problem = validator.validate(item.row.record, item.row.line);
       if (problem) {
         recordError(problem);
       } else {

@@ -28,6 +28,12 @@ export interface BaseModelInfo {
   hasTokenizer: boolean;
 }
 
+/** What the quality report found an input field to hold: text, single numbers, or vectors of `length` numbers. */
+export interface InputFieldKind {
+  kind: 'text' | 'numeric' | 'vector';
+  length?: number;
+}
+
 export interface SpecInputs {
   request: CreateJobDto;
   datasetTask: DatasetTask;
@@ -35,6 +41,55 @@ export interface SpecInputs {
   training: DatasetRef;
   validation: DatasetRef | null;
   baseModel: BaseModelInfo | null;
+  /** The training version's input fields by kind (from its quality report); absent for text tasks. */
+  inputFieldKinds?: Record<string, InputFieldKind>;
+  validationInputFieldKinds?: Record<string, InputFieldKind>;
+}
+
+/** The input field kinds in a stored quality report (`features.fields`), or {} when it has none. */
+export function inputFieldKindsOf(report: unknown): Record<string, InputFieldKind> {
+  const fields = (report as { features?: { fields?: unknown } } | null)?.features?.fields;
+  if (typeof fields !== 'object' || fields === null) {
+    return {};
+  }
+  const kinds: Record<string, InputFieldKind> = {};
+  for (const [field, profile] of Object.entries(fields as Record<string, { kind?: unknown; length?: unknown }>)) {
+    if (profile?.kind === 'vector' && typeof profile.length === 'number') {
+      kinds[field] = { kind: 'vector', length: profile.length };
+    } else if (profile?.kind === 'numeric' || profile?.kind === 'text') {
+      kinds[field] = { kind: profile.kind };
+    }
+  }
+  return kinds;
+}
+
+/**
+ * Vector fields (arrays of numbers) are inputs of the mlp family only, and a validation set must
+ * hold vectors of the training set's lengths: the model's input width is fixed by them.
+ */
+function checkInputFields(inputs: SpecInputs, family: ModelFamily, problems: FieldProblem[]): void {
+  const kinds = inputs.inputFieldKinds ?? {};
+  const vectors = inputs.schema.inputFields.filter((field) => kinds[field]?.kind === 'vector');
+  if (vectors.length > 0 && family !== 'mlp') {
+    problems.push({
+      field: inputs.baseModel ? 'baseModel' : 'model.family',
+      reason: `input field${vectors.length > 1 ? 's' : ''} ${vectors.map((field) => `"${field}"`).join(', ')} hold${vectors.length > 1 ? '' : 's'} vectors of numbers, which the mlp family reads; ${family} reads text`,
+    });
+  }
+  const validationKinds = inputs.validationInputFieldKinds;
+  if (!validationKinds) {
+    return;
+  }
+  for (const field of inputs.schema.inputFields) {
+    const training = kinds[field];
+    const validation = validationKinds[field];
+    if (training?.kind === 'vector' && validation !== undefined && validation.length !== training.length) {
+      problems.push({
+        field: 'validationData',
+        reason: `input field "${field}" holds vectors of ${training.length} numbers in the training data but ${validation.kind === 'vector' ? `${validation.length} numbers` : `${validation.kind} values`} in the validation data`,
+      });
+    }
+  }
 }
 
 export class SpecProblems extends Error {
@@ -214,6 +269,7 @@ export function buildTrainingSpec(inputs: SpecInputs): TrainingSpec {
       { field: 'baseModel', reason: 'give baseModel to fine-tune, or model to train from scratch' },
     ]);
   }
+  checkInputFields(inputs, family, problems);
   if (family === 'mlp' && head === 'causal-lm') {
     problems.push({ field: 'head', reason: 'the mlp family trains classification and regression heads only' });
   }

@@ -35,10 +35,12 @@ import { JobQueue } from './job-queue.js';
 import { JobRunner } from './job-runner.js';
 import {
   buildTrainingSpec,
+  inputFieldKindsOf,
   resolveHyperparameters,
   RESUMABLE_HYPERPARAMETERS,
   SpecProblems,
   type BaseModelInfo,
+  type InputFieldKind,
 } from './job-spec-builder.js';
 import {
   CheckpointListDto,
@@ -123,6 +125,8 @@ export class JobsService {
         training,
         validation,
         baseModel,
+        inputFieldKinds: await this.inputFieldKinds(training.datasetVersionId),
+        ...(validation ? { validationInputFieldKinds: await this.inputFieldKinds(validation.datasetVersionId) } : {}),
       });
     } catch (error) {
       if (error instanceof SpecProblems) {
@@ -209,6 +213,15 @@ export class JobsService {
       this.runner.poke();
     }
     return JobDto.from(await this.jobs.findOneByOrFail({ id: job.id }));
+  }
+
+  /** What a version's quality report found its input fields to hold (vectors, numbers, text). */
+  private async inputFieldKinds(datasetVersionId: string): Promise<Record<string, InputFieldKind>> {
+    const rows = await this.dataSource.query<Array<{ features: unknown }>>(
+      `SELECT report -> 'features' AS features FROM quality_reports WHERE dataset_version_id = $1`,
+      [datasetVersionId],
+    );
+    return inputFieldKindsOf(rows.length > 0 ? { features: rows[0].features } : null);
   }
 
   private async datasetRef(

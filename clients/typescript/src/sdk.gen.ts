@@ -239,7 +239,7 @@ export const getDatasetVersion = <ThrowOnError extends boolean = false>(options:
 /**
  * Get the quality report of a version
  *
- * Completeness, duplicates, labels, diversity, representativeness, privacy, the verdict, and the row errors.
+ * Completeness, duplicates, labels, diversity, representativeness, features (numeric and vector fields), privacy, the verdict, and the row errors.
  */
 export const getDatasetVersionQuality = <ThrowOnError extends boolean = false>(options: Options<GetDatasetVersionQualityData, ThrowOnError>) => (options.client ?? client).get<GetDatasetVersionQualityResponses, GetDatasetVersionQualityErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -605,7 +605,7 @@ export type QualityReportDto = {
      */
     verdict: QualityVerdict;
     /**
-     * The report: completeness, duplicates, labels, diversity, representativeness, privacy (each with score and verdict) and overall reasons. Personal data is shown masked, never in full.
+     * The report: completeness, duplicates, labels, diversity (text fields), representativeness, features (numeric and vector fields: ranges, non-finite values, constant columns, outliers, label leaks), privacy (each with score and verdict) and overall reasons. Personal data is shown masked, never in full.
      */
     report: {
         [key: string]: unknown;

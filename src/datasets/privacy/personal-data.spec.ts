@@ -105,7 +105,7 @@ const POSITIVE: Record<PersonalDataType, string[]> = {
     'IT60X0542811101000000123456',
     'ES9121000418450200051332',
   ],
-  ipv4: ['192.168.1.1', '8.8.8.8', '255.255.255.255', '0.0.0.0'],
+  ipv4: ['192.168.1.1', '8.8.8.8', '255.255.255.255', '10.0.0.0'],
   ipv6: [
     '2001:db8::8a2e:370:7334',
     '2001:0db8:85a3:0000:0000:8a2e:0370:7334',
@@ -178,8 +178,37 @@ const NEGATIVE: Record<PersonalDataType, string[]> = {
     'GB82WEST1234569876543',
     'de89370400440532013000',
     'XDE89370400440532013000',
+    // Not a registry country, though mod-97 passes (an OpenPGP fingerprint).
+    'BB64 2339 1CAA EC70 0646 1F22 5782 09A8 18C7 B1EE',
+    // The right length and check digits, but letters where the German BBAN has digits.
+    'DE97 ABCD 0044 0532 0130 00',
   ],
-  ipv4: ['256.1.1.1', '1.2.3.4.5', '01.2.3.4', 'v1.2.3.4', '192.168.1', '1.2.3.256', 'v1.2.3'],
+  ipv4: [
+    '256.1.1.1',
+    '1.2.3.4.5',
+    '01.2.3.4',
+    'v1.2.3.4',
+    '192.168.1',
+    '1.2.3.256',
+    'v1.2.3',
+    // 0.0.0.0/8 holds no host addresses: a leading 0 is a version.
+    '0.9.14.1',
+    '0.0.0.0',
+    'version 2.4.1.3',
+    'Version: 6.0.2.1',
+    'rev. 1.100.2.11',
+    'retrieving revision 1.100.2.11',
+    '$Id: Conf.pm,v 1.100.2.11 2002/09/01 jm Exp $',
+    'Netscape/7.0.2.1',
+    'Conf.pm,1.100.2.11,1.100.2.12',
+    '1.2.3.4-beta',
+    '2.0.1.3-1',
+    '1.2.3.4+dfsg',
+    '__version__ = "1.4.2.0"',
+    'parse_version("2.4.1.3")',
+    'Standards-Version to 3.5.6.1',
+    '2.4.1.3 or later',
+  ],
   ipv6: ['std::vector', 'a::b', 'Foo::Bar::baz()', '00:1A:2B:3C:4D:5E', 'at 10:30 am', 'dead::beef'],
   cn_resident_id: [
     '11010519491231002Y',
@@ -256,6 +285,38 @@ describe('findPersonalData', () => {
       end: text.indexOf(value) + value.length,
     }));
     assert.deepEqual(findPersonalData(text), expected);
+  });
+
+  it('reads dotted quads by their context: addresses stay addresses, versions and revisions do not', () => {
+    const addresses = [
+      'see http://10.0.0.1/admin',
+      'hosts 10.0.0.1-10.0.0.9 are down',
+      'ask 1.1.1.1 for names',
+      'received from [66.12.4.7] by mx1',
+      // A branch-shaped quad is an address unless the text shows RCS markers.
+      'route to 1.20.2.11 today',
+      'build host 10.0.0.5',
+      'servers 10.0.0.1,10.0.0.2',
+    ];
+    for (const text of addresses) {
+      assert.equal(findPersonalData(text).filter((match) => match.type === 'ipv4').length >= 1, true, text);
+    }
+    const cvsNotice =
+      'RCS file: /cvsroot/x/Conf.pm,v\n--- Conf.pm\t28 Aug 2002 10:15:48 -0000\t1.100.2.11\n' +
+      'Revision  Changes    Path\n1.100.2.12  +3 -1      x/Conf.pm\nfrom 10.1.2.3';
+    assert.deepEqual(valuesOf(cvsNotice), [['ipv4', '10.1.2.3']]);
+  });
+
+  it('skips message identifiers in mail headers but not the addresses beside them', () => {
+    const headers =
+      'From: Jane <jane@example.org>\nMessage-ID: <3D9A1B2C.5060708@example.org>\n' +
+      'References: <20021001.GA1@host.example.net>\n\t<E17abc-0001-00@example.org>\n' +
+      'In-Reply-To: <a.b@example.com>\nTo: <john@example.com>\nX-Note: mail <ops@example.com> now';
+    assert.deepEqual(valuesOf(headers), [
+      ['email', 'jane@example.org'],
+      ['email', 'john@example.com'],
+      ['email', 'ops@example.com'],
+    ]);
   });
 
   it('resolves overlaps by priority', () => {
@@ -465,31 +526,35 @@ const residentIdBody = fc
   .tuple(fc.integer({ min: 1, max: 8 }), digits(5), birthDate, digits(3))
   .map(([first, region, date, sequence]) => `${first}${region}${date}${sequence}`);
 
-/** [country, IBAN length] of several registry countries. */
-const IBAN_COUNTRIES: [string, number][] = [
-  ['DE', 22],
-  ['GB', 22],
-  ['FR', 27],
-  ['NL', 18],
-  ['BE', 16],
-  ['CH', 21],
-  ['NO', 15],
-  ['IT', 27],
-  ['ES', 24],
-  ['PL', 28],
-  ['MT', 31],
-  ['LC', 32],
+/** [country, BBAN structure] of several registry countries (SWIFT notation: n digits, a capitals, c either). */
+const IBAN_COUNTRIES: [string, string][] = [
+  ['DE', '8n10n'],
+  ['GB', '4a6n8n'],
+  ['FR', '5n5n11c2n'],
+  ['NL', '4a10n'],
+  ['BE', '3n7n2n'],
+  ['CH', '5n12c'],
+  ['NO', '4n6n1n'],
+  ['IT', '1a5n5n12c'],
+  ['ES', '4n4n1n1n10n'],
+  ['PL', '8n16n'],
+  ['MT', '4a5n18c'],
+  ['LC', '4a24c'],
 ];
-const IBAN_CHARACTERS = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'];
+const IBAN_UNITS = {
+  n: fc.constantFrom(...'0123456789'),
+  a: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'),
+  c: fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'),
+};
+function bbanOf(structure: string): fc.Arbitrary<string> {
+  const parts = [...structure.matchAll(/(\d+)([nac])/g)].map(([, count, kind]) =>
+    fc.string({ unit: IBAN_UNITS[kind as 'n' | 'a' | 'c'], minLength: Number(count), maxLength: Number(count) }),
+  );
+  return fc.tuple(...parts).map((values) => values.join(''));
+}
 const ibanParts = fc
   .constantFrom(...IBAN_COUNTRIES)
-  .chain(([country, length]) =>
-    fc.tuple(
-      fc.constant(country),
-      fc.string({ unit: fc.constantFrom(...IBAN_CHARACTERS), minLength: length - 4, maxLength: length - 4 }),
-      fc.boolean(),
-    ),
-  );
+  .chain(([country, structure]) => fc.tuple(fc.constant(country), bbanOf(structure), fc.boolean()));
 function writeIban(country: string, check: string, bban: string, grouped: boolean): string {
   const compact = `${country}${check}${bban}`;
   return grouped ? (compact.match(/.{1,4}/g) ?? []).join(' ') : compact;
@@ -578,6 +643,25 @@ describe('personal-data properties', () => {
           );
         },
       ),
+      RUNS,
+    );
+  });
+
+  it('always finds an IPv4 address in prose, and never a version-marked one', () => {
+    const octet = fc.integer({ min: 0, max: 255 });
+    const address = fc.tuple(fc.integer({ min: 1, max: 255 }), octet, octet, octet).map((parts) => parts.join('.'));
+    fc.assert(
+      fc.property(address, around, (value, [before, after]) => {
+        fc.pre(!/(?:^|\W)(?:v|r|ver|rev|tag|rel|build|patch|release|revision|firmware|\w*version_*)\W*$/i.test(before));
+        fc.pre(!/^\s+(?:or|and)\s+(?:later|newer|above|higher)\b/i.test(after));
+        const text = before + value + after;
+        assert.deepEqual(findPersonalData(text), only(text, value, 'ipv4'));
+        const versioned = `${before}version ${value}${after}`;
+        assert.deepEqual(
+          findPersonalData(versioned).filter((match) => match.type === 'ipv4'),
+          [],
+        );
+      }),
       RUNS,
     );
   });

@@ -243,6 +243,10 @@ const DOT = 46;
 const SPACE = 32;
 const COLON = 58;
 const SLASH = 47;
+const COMMA = 44;
+const LESS_THAN = 60;
+const TAB = 9;
+const TILDE = 126;
 const LEFT_PAREN = 40;
 const EQUALS = 61;
 const QUOTE = 34;
@@ -326,6 +330,9 @@ function isDigit(code: number): boolean {
 function isUpper(code: number): boolean {
   return code >= 65 && code <= 90;
 }
+function isLetter(code: number): boolean {
+  return is(code, UPPER_CLASS | LOWER_CLASS);
+}
 function isWordChar(code: number): boolean {
   return is(code, WORD_CLASS);
 }
@@ -346,6 +353,8 @@ class Scanner {
   private ipv6CheckedUntil = 0;
   /** Index of the first `-----END ` after the last private-key header (-1: none). */
   private nextFooter = FOOTER_UNKNOWN;
+  /** Whether the text shows RCS/CVS markers; found once per text, when first needed. */
+  private rcsContext: boolean | undefined;
 
   reset(text: string, enabled: number): void {
     this.text = text;
@@ -354,6 +363,7 @@ class Scanner {
     this.secretCheckedUntil = 0;
     this.ipv6CheckedUntil = 0;
     this.nextFooter = FOOTER_UNKNOWN;
+    this.rcsContext = undefined;
   }
 
   /** The matches found since reset, overlaps resolved; drops the reference to the text. */
@@ -425,7 +435,7 @@ class Scanner {
     }
     if ((this.enabled & BIT.ipv4) !== 0 && next === DOT && run <= 3) {
       IPV4.lastIndex = start;
-      if (IPV4.test(text)) {
+      if (IPV4.test(text) && !this.isVersionNumber(start, IPV4.lastIndex, previous)) {
         this.add('ipv4', start, IPV4.lastIndex);
       }
     }
@@ -452,6 +462,51 @@ class Scanner {
     if ((this.enabled & BIT.phone) !== 0) {
       this.phone(start, run, previous);
     }
+  }
+
+  /**
+   * Whether the dotted quad [start, end) reads as a version or revision number rather than an
+   * address, by its context:
+   * - a first part of 0 (`0.9.14.1`): 0.0.0.0/8 holds no host addresses;
+   * - a version word just before it (`version 2.4.1.3`, `rev. 1.2.3.4`, `Standards-Version to
+   *   3.5.6.1`, `__version__ = "1.4.2.0"`), or an RCS file name (`$Id: Conf.pm,v 1.100.2.11 …`);
+   * - a product name and a slash before it (`Netscape/7.0.2.1`; `http://10.0.0.1` stays an address);
+   * - a file name or another revision and a comma before it, or a comma and another dotted number
+   *   after it (CVS notices: `Conf.pm,1.100.2.11,1.100.2.12`);
+   * - a pre-release or package suffix after it (`1.2.3.4-beta`, `2.0.1.3-1`, `1.2.3.4+dfsg`), or
+   *   `or later` / `or newer`;
+   * - a CVS branch revision (1.N.even.M) in a text that shows RCS markers (`RCS file:`,
+   *   `retrieving revision`, `$Id:`, `$Revision:`): the diff headers and change tables of commit
+   *   notices carry them without a keyword.
+   */
+  private isVersionNumber(start: number, end: number, previous: number): boolean {
+    const text = this.text;
+    if (this.code(start) === DIGIT_ZERO) {
+      return true;
+    }
+    const next = this.code(end);
+    if (
+      (next === HYPHEN || next === PLUS || next === TILDE) &&
+      (isLetter(this.code(end + 1)) ||
+        (next === HYPHEN && isDigit(this.code(end + 1)) && !VERSION_SUFFIX_RANGE.test(text.slice(end, end + 20))))
+    ) {
+      return true;
+    }
+    if (previous === SLASH && isWordChar(this.code(start - 2))) {
+      return true;
+    }
+    if (previous === COMMA && (isWordChar(this.code(start - 2)) || (next === COMMA && isDigit(this.code(end + 1))))) {
+      return true;
+    }
+    const lineStart = Math.max(text.lastIndexOf('\n', start - 1) + 1, start - 48);
+    if (VERSION_BEFORE.test(text.slice(lineStart, start)) || VERSION_AFTER.test(text.slice(end, end + 16))) {
+      return true;
+    }
+    if (this.code(start) === DIGIT_ONE && CVS_BRANCH_REVISION.test(text.slice(start, end))) {
+      this.rcsContext ??= RCS_MARKERS.test(text);
+      return this.rcsContext;
+    }
+    return false;
   }
 
   private mayBeChineseMobile(start: number, run: number, next: number, prefixed: boolean): boolean {
@@ -570,12 +625,16 @@ class Scanner {
   /**
    * IBAN (ISO 13616) at `start`: country code, two check digits, then the BBAN either compact
    * (DE89370400440532013000) or in groups of 4 separated by single spaces, the last group 1–4
-   * long (DE89 3704 0044 0532 0130 00). Upper case only. The length must be the country's (table
-   * below), or 15–34 for a country not in the table, and mod-97 of the rearranged number must be 1.
+   * long (DE89 3704 0044 0532 0130 00). Upper case only. The country must be in the IBAN registry,
+   * the length and the BBAN's structure the country's (table below), and mod-97 of the rearranged
+   * number must be 1.
    */
   private iban(start: number): void {
     const text = this.text;
-    const expected = IBAN_LENGTHS.get(text.slice(start, start + 2));
+    const format = IBAN_FORMATS.get(text.slice(start, start + 2));
+    if (format === undefined) {
+      return;
+    }
     const isIbanChar = (code: number) => isDigit(code) || isUpper(code);
     let position = start + 2;
     while (isIbanChar(this.code(position))) {
@@ -586,8 +645,8 @@ class Scanner {
       // Compact.
       if (
         !isWordChar(this.code(position)) &&
-        (expected === undefined ? firstLength >= 15 && firstLength <= 34 : firstLength === expected) &&
-        isValidIbanChecksum(text.slice(start, position))
+        firstLength === format.length &&
+        isValidIban(text.slice(start, position), format)
       ) {
         this.add('iban', start, position);
       }
@@ -617,9 +676,7 @@ class Scanner {
     }
     for (let index = ends.length - 1; index >= 0; index -= 1) {
       const candidate = ends[index];
-      const length = candidate.compact.length;
-      const lengthFits = expected === undefined ? length >= 15 && length <= 34 : length === expected;
-      if (lengthFits && isValidIbanChecksum(candidate.compact)) {
+      if (candidate.compact.length === format.length && isValidIban(candidate.compact, format)) {
         this.add('iban', start, candidate.end);
         return;
       }
@@ -854,7 +911,29 @@ class Scanner {
     if (domain === null || domain[0].length > 253 || RETINA_ASSET.test(domain[0])) {
       return;
     }
+    if (this.code(start - 1) === LESS_THAN && this.inMessageIdHeader(start)) {
+      return;
+    }
     this.add('email', start, DOMAIN.lastIndex);
+  }
+
+  /**
+   * Whether `<…@…>` at `start` is a message identifier: in a Message-ID, In-Reply-To, References
+   * or Content-ID mail header (or a folded continuation line of one). Such ids have the shape of an
+   * address but name a message, generated from a timestamp or counter and a host.
+   */
+  private inMessageIdHeader(start: number): boolean {
+    const text = this.text;
+    let lineStart = text.lastIndexOf('\n', start - 1) + 1;
+    // Folded header lines start with white space: the header's name is on an earlier line.
+    for (let folds = 0; folds < 8 && (this.code(lineStart) === SPACE || this.code(lineStart) === TAB); folds += 1) {
+      if (lineStart === 0) {
+        return false;
+      }
+      lineStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+    }
+    MESSAGE_ID_HEADER.lastIndex = lineStart;
+    return MESSAGE_ID_HEADER.test(text);
   }
 }
 
@@ -892,6 +971,7 @@ function resolveOverlaps(candidates: PersonalDataMatch[]): PersonalDataMatch[] {
 const LOCAL_PART = /^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*$/;
 const DOMAIN = /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/y;
 const RETINA_ASSET = /^\d+(?:\.\d+)?x\./;
+const MESSAGE_ID_HEADER = /(?:Message-ID|In-Reply-To|References|Content-ID|Resent-Message-ID):/iy;
 
 // ---------------------------------------------------------------------------------------------
 // Phones
@@ -928,6 +1008,20 @@ const CN_MOBILE = /(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:\d{8}|([ -])\d{4}\1\d{4})(?!
 
 /** Dotted quad, octets 0–255 without leading zeros, not followed by another `.digit` (versions). */
 const IPV4 = /(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![A-Za-z0-9_]|\.\d)/y;
+
+/**
+ * A word before a dotted number that makes it a version (`version`, `__version__ = "`,
+ * `parse_version("`, `Standards-Version to`, `ver`, `v`, `revision`, `rev.`, `r`, `release`, `build`,
+ * `patch`, `tag`, `firmware`), or an RCS file name (`name,v`); on the same line.
+ */
+const VERSION_BEFORE =
+  /(?:^|[^A-Za-z0-9_])(?:[\w-]*version_*|ver|v|revision|rev|r|release|rel|build|patch|tag|firmware|[\w.-]+,v)\.?\s*(?:[:=#]|[<>=]=)?\s*[("'\s]*(?:(?:to|is|of)\s+)?$/i;
+const VERSION_AFTER = /^\s+(?:or|and)\s+(?:later|newer|above|higher)\b/i;
+/** `-` and an address after a dotted quad: a range of addresses (`10.0.0.1-10.0.0.9`), not a package revision. */
+const VERSION_SUFFIX_RANGE = /^-\d{1,3}\.\d/;
+/** A CVS branch revision: 1, the trunk revision's number, an even branch number, the revision on it. */
+const CVS_BRANCH_REVISION = /^1\.\d+\.\d*[02468]\.\d+$/;
+const RCS_MARKERS = /RCS file:|retrieving revision|\$Id: |\$Revision: |\$Header: /;
 
 // ---------------------------------------------------------------------------------------------
 // Payment cards
@@ -1012,18 +1106,50 @@ function isValidCardNumber(digits: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // IBAN
 
-/** IBAN lengths by country (SWIFT IBAN registry): all SEPA countries and the other common ones. */
+/**
+ * BBAN structure by country, in the SWIFT IBAN registry's notation (`n` digits, `a` capital
+ * letters, `c` either; counts before each): the registry's countries. A country code outside the
+ * registry is no IBAN, whatever its check digits: a 40-digit key fingerprint such as
+ * `BB64 2339 1CAA …` passes mod-97 for some prefix about once in 20.
+ */
 // prettier-ignore
-const IBAN_LENGTH_TABLE: Readonly<Record<string, number>> = {
-  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BR: 29, BY: 28, CH: 21,
-  CR: 22, CY: 28, CZ: 24, DE: 22, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FO: 18, FR: 27,
-  GB: 22, GE: 22, GI: 23, GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26,
-  IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27,
-  MD: 24, ME: 22, MK: 19, MR: 27, MT: 31, MU: 30, NL: 18, NO: 15, PK: 24, PL: 28, PS: 29, PT: 25,
-  QA: 29, RO: 24, RS: 22, SA: 24, SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, ST: 25, SV: 28,
-  TL: 23, TN: 24, TR: 26, UA: 29, VA: 22, VG: 24, XK: 20,
+const IBAN_BBAN_TABLE: Readonly<Record<string, string>> = {
+  AD: '4n4n12c', AE: '3n16n', AL: '8n16c', AT: '5n11n', AZ: '4a20c', BA: '3n3n8n2n', BE: '3n7n2n',
+  BG: '4a4n2n8c', BH: '4a14c', BR: '8n5n10n1a1c', BY: '4c4n16c', CH: '5n12c', CR: '4n14n', CY: '3n5n16c',
+  CZ: '4n6n10n', DE: '8n10n', DK: '4n9n1n', DO: '4c20n', EE: '2n2n11n1n', EG: '4n4n17n', ES: '4n4n1n1n10n',
+  FI: '3n11n', FO: '4n9n1n', FR: '5n5n11c2n', GB: '4a6n8n', GE: '2a16n', GI: '4a15c', GL: '4n9n1n',
+  GR: '3n4n16c', GT: '4c20c', HR: '7n10n', HU: '3n4n1n15n1n', IE: '4a6n8n', IL: '3n3n13n', IQ: '4a3n12n',
+  IS: '4n2n6n10n', IT: '1a5n5n12c', JO: '4a4n18c', KW: '4a22c', KZ: '3n13c', LB: '4n20c', LC: '4a24c',
+  LI: '5n12c', LT: '5n11n', LU: '3n13c', LV: '4a13c', LY: '3n3n15n', MC: '5n5n11c2n', MD: '2c18c',
+  ME: '3n13n2n', MK: '3n10c2n', MR: '5n5n11n2n', MT: '4a5n18c', MU: '4a2n2n12n3n3a', NL: '4a10n',
+  NO: '4n6n1n', PK: '4a16c', PL: '8n16n', PS: '4a21c', PT: '4n4n11n2n', QA: '4a21c', RO: '4a16c',
+  RS: '3n13n2n', SA: '2n18c', SC: '4a2n2n16n3a', SD: '2n12n', SE: '3n16n1n', SI: '5n8n2n', SK: '4n6n10n',
+  SM: '1a5n5n12c', ST: '4n4n11n2n', SV: '4a20n', TL: '3n14n2n', TN: '2n3n13n2n', TR: '5n1n16c',
+  UA: '6n19c', VA: '3n15n', VG: '4a16n', XK: '4n10n2n',
 };
-const IBAN_LENGTHS: ReadonlyMap<string, number> = new Map(Object.entries(IBAN_LENGTH_TABLE));
+
+interface IbanFormat {
+  /** The whole IBAN's length. */
+  length: number;
+  /** Country code, check digits and BBAN, compact. */
+  pattern: RegExp;
+}
+
+const IBAN_FORMATS: ReadonlyMap<string, IbanFormat> = new Map(
+  Object.entries(IBAN_BBAN_TABLE).map(([country, structure]) => {
+    let length = 4;
+    let pattern = `^${country}\\d{2}`;
+    for (const [, count, kind] of structure.matchAll(/(\d+)([nac])/g)) {
+      length += Number(count);
+      pattern += `${kind === 'n' ? '\\d' : kind === 'a' ? '[A-Z]' : '[A-Z0-9]'}{${count}}`;
+    }
+    return [country, { length, pattern: new RegExp(`${pattern}$`) }];
+  }),
+);
+
+function isValidIban(compact: string, format: IbanFormat): boolean {
+  return format.pattern.test(compact) && isValidIbanChecksum(compact);
+}
 
 /** ISO 7064 mod 97-10 on the rearranged IBAN (BBAN, country, check digits; A=10 … Z=35). */
 function isValidIbanChecksum(iban: string): boolean {

@@ -37,6 +37,8 @@ import {
   type CompletenessReport,
   type DiversityReport,
   type DuplicatesReport,
+  type FeatureProfile,
+  type FeaturesReport,
   type LabelConflicts,
   type LabelsReport,
   type PersonalDataTypeReport,
@@ -51,6 +53,16 @@ import {
   type ReferenceProfile,
   type RepresentativenessReport,
 } from './quality-report.js';
+import {
+  fieldReport,
+  kindOfValue,
+  NumericFieldProfile,
+  profileFor,
+  TextFieldProfile,
+  VectorFieldProfile,
+  type FieldProfiler,
+  type LabelValue,
+} from './feature-profiles.js';
 import { check, describeCheck, dimension, roundMetric } from './quality-scoring.js';
 import { numericLabel } from './row-validator.js';
 import {
@@ -61,6 +73,7 @@ import {
   IN_REFERENCE,
   LaneSet,
   LengthHistogram,
+  mix32,
   TokenCounter,
 } from './sketches.js';
 import { hashLanes, TextScanner } from './text-scanner.js';
@@ -193,6 +206,16 @@ export class QualityProfiler<TType extends string = string> {
   /** The checked fields' values of the current row (reused: no allocation per row). */
   private readonly fieldValues: unknown[];
   private readonly labelKind: 'categorical' | 'numeric' | undefined;
+  /** Classification and regression: input fields are profiled by kind (text, numeric, vector). */
+  private readonly tabular: boolean;
+  /** Per input field, once its first value set its kind. */
+  private readonly fieldProfiles: (FieldProfiler | undefined)[];
+  /** The input fields whose values are text (all of them unless tabular), in schema order. */
+  private textFields: string[];
+  private nonFiniteRows = 0;
+  private readonly numberBits = new Float64Array(1);
+  private readonly numberWords = new Int32Array(this.numberBits.buffer);
+  private readonly numericTexts: string[] = [];
 
   private rows = 0;
   private errorRows = 0;
@@ -300,6 +323,9 @@ export class QualityProfiler<TType extends string = string> {
     this.empty = new Float64Array(this.checkedFields.length);
     this.labelKind =
       this.task === 'classification' ? 'categorical' : this.task === 'regression' ? 'numeric' : undefined;
+    this.tabular = this.labelKind !== undefined;
+    this.fieldProfiles = new Array<FieldProfiler | undefined>(this.inputFields.length).fill(undefined);
+    this.textFields = this.tabular ? [] : [...this.inputFields];
 
     this.exact = new ExactDuplicateIndex(
       this.labelKind === 'categorical' ? 'class' : this.labelKind === 'numeric' ? 'number' : 'none',
@@ -349,12 +375,23 @@ export class QualityProfiler<TType extends string = string> {
       }
     }
 
+    const labelKey = this.labelKind === undefined ? 0 : this.countLabel(values[this.labelIndex]);
+    let valueKeyHigh = 0;
+    let valueKeyLow = 0;
+    let numericValues = 0;
+    if (this.tabular) {
+      const profiled = this.profileFields(values, labelKey);
+      numericValues = profiled.count;
+      valueKeyHigh = profiled.high;
+      valueKeyLow = profiled.low;
+    }
+
     // The checked fields start with the input fields, so a single input's value is values[0].
-    const single = this.inputFields.length === 1 ? values[0] : undefined;
-    const text = typeof single === 'string' ? single : inputText(record, this.inputFields);
+    const single = this.inputFields.length === 1 && this.textFields.length === 1 ? values[0] : undefined;
+    const text = typeof single === 'string' ? single : inputText(record, this.textFields);
     const scanner = this.scanner;
     scanner.scan(text);
-    const emptyInput = scanner.count === 0;
+    const emptyInput = scanner.count === 0 && numericValues === 0;
     if (emptyInput) {
       this.emptyInputRows += 1;
       incomplete = true;
@@ -366,11 +403,11 @@ export class QualityProfiler<TType extends string = string> {
       }
     }
 
-    const labelKey = this.labelKind === undefined ? 0 : this.countLabel(values[this.labelIndex]);
-
     let exactDuplicate = false;
     if (!emptyInput) {
-      const slot = this.exact.findOrInsert(scanner.keyHigh, scanner.keyLow, line, labelKey);
+      const keyHigh = numericValues === 0 ? scanner.keyHigh : mix32(scanner.keyHigh ^ valueKeyHigh);
+      const keyLow = numericValues === 0 ? scanner.keyLow : mix32(scanner.keyLow ^ valueKeyLow) & 0xfffff;
+      const slot = this.exact.findOrInsert(keyHigh, keyLow, line, labelKey);
       if (slot >= 0) {
         exactDuplicate = true;
         this.exactDuplicateRows += 1;
@@ -386,8 +423,9 @@ export class QualityProfiler<TType extends string = string> {
       }
     }
 
+    const hasText = scanner.count > 0;
     let length = this.countTokens();
-    if (!emptyInput && !exactDuplicate) {
+    if (hasText && !exactDuplicate) {
       this.checkNearDuplicate(line);
     }
     let completion: string | undefined;
@@ -408,6 +446,10 @@ export class QualityProfiler<TType extends string = string> {
     if (this.detect) {
       this.rowTypes.length = 0;
       this.collectPersonalData(text);
+      // Numbers are scanned too (a card or phone number stored as a number); vectors are not.
+      if (this.numericTexts.length > 0) {
+        this.collectPersonalData(this.numericTexts.join('\n'));
+      }
       if (completion !== undefined) {
         this.collectPersonalData(completion);
       }
@@ -415,6 +457,89 @@ export class QualityProfiler<TType extends string = string> {
         this.countPersonalDataRow(line);
       }
     }
+  }
+
+  /**
+   * Profiles the input fields of a tabular row by kind. Returns how many numeric or vector values
+   * the row has, and their hash (which the exact-duplicate key combines with the text's); collects
+   * the numbers' texts for the personal-data scan.
+   */
+  private profileFields(values: unknown[], labelKey: number): { count: number; high: number; low: number } {
+    const label = this.labelFor(values[this.labelIndex], labelKey);
+    const labelText = label === undefined ? undefined : String(values[this.labelIndex]);
+    const bits = this.numberBits;
+    const words = this.numberWords;
+    let high = 0x811c9dc5;
+    let low = 0x01000193;
+    let count = 0;
+    let badNumber = false;
+    this.numericTexts.length = 0;
+    for (let index = 0; index < this.inputFields.length; index += 1) {
+      const value = values[index];
+      if (value === undefined || value === null || (typeof value === 'string' && isBlankString(value))) {
+        continue;
+      }
+      let profile = this.fieldProfiles[index];
+      if (profile === undefined) {
+        const kind = kindOfValue(value);
+        if (kind === undefined) {
+          continue;
+        }
+        profile = profileFor(kind);
+        this.fieldProfiles[index] = profile;
+        if (kind === 'text') {
+          this.textFields = this.inputFields.filter(
+            (_, position) => this.fieldProfiles[position] instanceof TextFieldProfile,
+          );
+        }
+      }
+      if (profile instanceof TextFieldProfile) {
+        profile.add(value, label, labelText);
+        continue;
+      }
+      count += 1;
+      high = mixWord(high, index, 0x01000193);
+      low = mixWord(low, index, 0x5bd1e995);
+      if (profile instanceof NumericFieldProfile) {
+        if (!profile.add(value, label)) {
+          badNumber = true;
+        }
+        bits[0] = typeof value === 'string' ? Number(value.trim()) : Number(value);
+        high = mixWord(mixWord(high, words[0], 0x01000193), words[1], 0x01000193);
+        low = mixWord(mixWord(low, words[1], 0x5bd1e995), words[0], 0x5bd1e995);
+        if (typeof value === 'string') {
+          this.numericTexts.push(value);
+        } else if (typeof value === 'number') {
+          this.numericTexts.push(String(value));
+        }
+        continue;
+      }
+      if (!profile.add(value)) {
+        badNumber = true;
+      }
+      if (Array.isArray(value)) {
+        for (let element = 0; element < value.length; element += 1) {
+          bits[0] = Number(value[element]);
+          high = mixWord(mixWord(high, words[0], 0x01000193), words[1], 0x01000193);
+          low = mixWord(mixWord(low, words[1], 0x5bd1e995), words[0], 0x5bd1e995);
+        }
+      }
+    }
+    if (badNumber) {
+      this.nonFiniteRows += 1;
+    }
+    return { count, high, low };
+  }
+
+  /** The label as the leak checks compare it. */
+  private labelFor(value: unknown, labelKey: number): LabelValue | undefined {
+    if (value === undefined || value === null) {
+      return undefined;
+    }
+    if (this.labelKind === 'numeric') {
+      return { classKey: Number.NaN, number: labelKey };
+    }
+    return { classKey: labelKey, number: numericLabel(value) ?? Number.NaN };
   }
 
   /** A row the readers or the validator rejected. */
@@ -440,6 +565,7 @@ export class QualityProfiler<TType extends string = string> {
     const labels = this.labelsReport();
     const diversity = this.diversityReport();
     const representativeness = this.representativenessReport();
+    const features = this.featuresReport();
     const privacy = this.privacyReport();
 
     const dimensions: [string, QualityDimension][] = [
@@ -448,6 +574,7 @@ export class QualityProfiler<TType extends string = string> {
       ...(labels ? [['labels', labels] as [string, QualityDimension]] : []),
       ['diversity', diversity],
       ...(representativeness ? [['representativeness', representativeness] as [string, QualityDimension]] : []),
+      ...(features ? [['features', features] as [string, QualityDimension]] : []),
       ['privacy', privacy],
     ];
     let verdict: QualityVerdict = 'pass';
@@ -490,6 +617,7 @@ export class QualityProfiler<TType extends string = string> {
       ...(labels ? { labels } : {}),
       diversity,
       ...(representativeness ? { representativeness } : {}),
+      ...(features ? { features } : {}),
       privacy,
       overall: {
         verdict,
@@ -896,7 +1024,7 @@ export class QualityProfiler<TType extends string = string> {
     return {
       ...dimension(checks),
       textFields:
-        this.completionField === undefined ? [...this.inputFields] : [...this.inputFields, this.completionField],
+        this.completionField === undefined ? [...this.textFields] : [...this.textFields, this.completionField],
       tokens,
       distinct1: tokens > 0 ? roundMetric(Math.min(1, vocabularySize / tokens)) : 0,
       distinct2: roundMetric(distinct2),
@@ -975,8 +1103,11 @@ export class QualityProfiler<TType extends string = string> {
     expected.push(reference.tokens.other);
     const tokenJsDivergence = roundMetric(jsDivergence(current, expected));
     const oovRate = ratio(this.oovTokens, this.tokens);
-    checks.push(check(this.thresholds, 'maxTokenJsDivergence', tokenJsDivergence));
-    checks.push(check(this.thresholds, 'maxOovRate', oovRate));
+    // Numeric tables have no tokens on either side: nothing to compare.
+    if (this.tokens > 0 || reference.tokens.total > 0) {
+      checks.push(check(this.thresholds, 'maxTokenJsDivergence', tokenJsDivergence));
+      checks.push(check(this.thresholds, 'maxOovRate', oovRate));
+    }
     return {
       ...dimension(checks),
       reference: this.referenceName,
@@ -986,6 +1117,63 @@ export class QualityProfiler<TType extends string = string> {
       oovRate: roundMetric(oovRate),
       approximate: this.vocabulary.pruned || !reference.tokens.complete,
     };
+  }
+
+  /** Classification and regression with a numeric or vector input field; undefined otherwise. */
+  private featuresReport(): FeaturesReport | undefined {
+    if (!this.fieldProfiles.some((profile) => profile !== undefined && !(profile instanceof TextFieldProfile))) {
+      return undefined;
+    }
+    const classCount = this.labelKind === 'categorical' ? this.classNames.length : 0;
+    const fields: [string, FeatureProfile][] = [];
+    const constantFields: string[] = [];
+    const nearConstantFields: string[] = [];
+    const leakingFields: string[] = [];
+    let numericFields = 0;
+    let outlierRatio = 0;
+    this.fieldProfiles.forEach((profile, index) => {
+      if (profile === undefined) {
+        return;
+      }
+      const field = this.inputFields[index];
+      const report = fieldReport(profile, this.missing[index] + this.empty[index], classCount);
+      fields.push([storableText(field), report]);
+      if (report.kind !== 'vector' && report.leak !== undefined) {
+        leakingFields.push(storableText(field));
+      }
+      if (report.kind === 'numeric') {
+        numericFields += 1;
+        outlierRatio = Math.max(outlierRatio, report.outliers.ratio);
+        if (report.constant) {
+          constantFields.push(storableText(field));
+        } else if (report.nearConstant) {
+          nearConstantFields.push(storableText(field));
+        }
+      }
+    });
+    const checks: QualityCheck[] = [check(this.thresholds, 'maxNonFiniteRatio', ratio(this.nonFiniteRows, this.rows))];
+    if (numericFields > 0) {
+      checks.push(check(this.thresholds, 'maxConstantFeatures', constantFields.length));
+      checks.push(check(this.thresholds, 'maxNearConstantFeatures', nearConstantFields.length));
+      checks.push(check(this.thresholds, 'maxFeatureOutlierRatio', outlierRatio));
+    }
+    checks.push(check(this.thresholds, 'maxLeakingFeatures', leakingFields.length));
+    return {
+      ...dimension(checks),
+      fields: Object.fromEntries(fields),
+      nonFiniteRows: this.nonFiniteRows,
+      constantFields,
+      nearConstantFields,
+      leakingFields,
+    };
+  }
+
+  /** Text fields, the completion, and numeric fields; vectors are not scanned. */
+  private scannedFields(): string[] {
+    const fields = this.tabular
+      ? this.inputFields.filter((_, index) => !(this.fieldProfiles[index] instanceof VectorFieldProfile))
+      : [...this.inputFields];
+    return this.completionField === undefined ? fields : [...fields, this.completionField];
   }
 
   private privacyReport(): PrivacyReport {
@@ -1002,16 +1190,18 @@ export class QualityProfiler<TType extends string = string> {
     }
     return {
       ...dimension(checks),
-      scannedFields: this.detect
-        ? this.completionField === undefined
-          ? [...this.inputFields]
-          : [...this.inputFields, this.completionField]
-        : [],
+      scannedFields: this.detect ? this.scannedFields() : [],
       rowsWithPersonalData: this.rowsWithPersonalData,
       secretRows: this.secretRows,
       byType: Object.fromEntries(byType),
     };
   }
+}
+
+/** One 32-bit word into a running hash; the shift carries high bits (a sign) down to the rest. */
+function mixWord(hash: number, word: number, prime: number): number {
+  const mixed = Math.imul(hash ^ word, prime);
+  return mixed ^ (mixed >>> 15);
 }
 
 function ratio(part: number, whole: number): number {

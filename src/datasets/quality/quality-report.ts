@@ -62,6 +62,16 @@ export interface QualityThresholds {
   maxTokenJsDivergence: QualityBound;
   /** Token occurrences absent from the reference's vocabulary, over token occurrences. */
   maxOovRate: QualityBound;
+  /** Rows with a non-finite (NaN, ±Infinity) or non-numeric value in a numeric or vector field, over valid rows. */
+  maxNonFiniteRatio: QualityBound;
+  /** Numeric input fields with one value in every row. */
+  maxConstantFeatures: QualityBound;
+  /** Numeric input fields whose most frequent value fills 99% or more of their values (not constant). */
+  maxNearConstantFeatures: QualityBound;
+  /** The largest share of values beyond Tukey's far-out fences in a numeric input field. */
+  maxFeatureOutlierRatio: QualityBound;
+  /** Input fields that give the label away (equal to it, a rescaled copy, or one to one with its classes). */
+  maxLeakingFeatures: QualityBound;
 }
 
 export type QualityBoundName = {
@@ -93,6 +103,11 @@ export const DEFAULT_QUALITY_THRESHOLDS: Readonly<QualityThresholds> = deepFreez
   maxLabelJsDivergence: { warn: 0.1, fail: 0.3 },
   maxTokenJsDivergence: { warn: 0.2, fail: 0.5 },
   maxOovRate: { warn: 0.1, fail: 0.3 },
+  maxNonFiniteRatio: { warn: 0, fail: 0.01 },
+  maxConstantFeatures: { warn: 0, fail: null },
+  maxNearConstantFeatures: { warn: 0, fail: null },
+  maxFeatureOutlierRatio: { warn: 0.01, fail: null },
+  maxLeakingFeatures: { warn: 0, fail: null },
 });
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
@@ -330,6 +345,74 @@ export interface RepresentativenessReport extends QualityDimension {
   approximate: boolean;
 }
 
+/** A text input field of tabular data: profiled as text (diversity, duplicates); here only its leak check. */
+export interface TextFeatureProfile {
+  kind: 'text';
+  /** Rows without a value. */
+  missing: number;
+  /** Why the field gives the label away, when it does. */
+  leak?: string;
+}
+
+export interface NumericFeatureProfile {
+  kind: 'numeric';
+  /** Finite values. */
+  count: number;
+  missing: number;
+  /** NaN, Infinity, -Infinity (CSV `NaN`, `inf`; JSON numbers too large for a double). */
+  nonFinite: number;
+  /** Present values that are not numbers (`n/a` in a numeric CSV column). */
+  nonNumeric: number;
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  /** Distinct finite values, counted exactly up to 1,024 (`distinctExact` false beyond). */
+  distinct: number;
+  distinctExact: boolean;
+  /** The most frequent value's share of the finite values. */
+  modeShare: number;
+  constant: boolean;
+  /** Not constant, but the most frequent value fills 99% or more. */
+  nearConstant: boolean;
+  /** Beyond Tukey's far-out fences, from a sample of 2,048 values (exact below that). */
+  outliers: { count: number; ratio: number; low: number; high: number; estimated: boolean; rule: string };
+  /** Why the field gives the label away, when it does. */
+  leak?: string;
+}
+
+export interface VectorFeatureProfile {
+  kind: 'vector';
+  /** Elements per vector (the first row's; the validator holds every row to it). */
+  length: number;
+  /** Rows with a vector. */
+  count: number;
+  missing: number;
+  nonFinite: number;
+  lengthMismatches: number;
+  /** Over every element of every vector. */
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  /** Dimensions with one value in every row (the border pixels of digit images, say). */
+  constantDimensions: number;
+  /** Per dimension, for vectors of at most 1,024 elements. */
+  dimensions?: { min: number[]; max: number[]; mean: number[]; std: number[] };
+}
+
+export type FeatureProfile = TextFeatureProfile | NumericFeatureProfile | VectorFeatureProfile;
+
+export interface FeaturesReport extends QualityDimension {
+  /** Every input field of a classification or regression dataset, by the kind its first value set. */
+  fields: Record<string, FeatureProfile>;
+  /** Valid rows with a non-finite or non-numeric value in a numeric or vector field. */
+  nonFiniteRows: number;
+  constantFields: string[];
+  nearConstantFields: string[];
+  leakingFields: string[];
+}
+
 export interface PersonalDataTypeReport {
   /** Occurrences. */
   count: number;
@@ -365,6 +448,8 @@ export interface QualityReport {
   diversity: DiversityReport;
   /** Only when profiled against a reference. */
   representativeness?: RepresentativenessReport;
+  /** Classification and regression with a numeric or vector input field: the fields' values. */
+  features?: FeaturesReport;
   privacy: PrivacyReport;
   overall: {
     /** The worst verdict of the dimensions. */

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultSchema, type DatasetRecord, type DatasetTask } from '../dataset-types.js';
-import { validateRow } from './row-validator.js';
+import { RowValidator, validateRow } from './row-validator.js';
 
 function reason(task: DatasetTask, record: DatasetRecord, schema = defaultSchema(task)): string | undefined {
   return validateRow(record, task, schema, 7)?.reason;
@@ -37,7 +38,7 @@ describe('validateRow', () => {
     assert.equal(reason('classification', { label: 'pos' }), 'missing input field "text"');
     assert.equal(
       reason('classification', { text: { nested: true }, label: 'pos' }),
-      'input field "text" must be a string, number or boolean',
+      'input field "text" must be a string, number, boolean or an array of numbers',
     );
   });
 
@@ -127,5 +128,88 @@ describe('validateRow', () => {
 
   it('rejects records that are not objects', () => {
     assert.equal(reason('causal-lm', [] as unknown as DatasetRecord), 'row must be a JSON object');
+  });
+
+  it('prompt-completion inputs stay scalars: an array is refused', () => {
+    assert.equal(
+      reason('prompt-completion', { prompt: [1, 2], completion: 'x' }),
+      'input field "prompt" must be a string, number or boolean',
+    );
+  });
+});
+
+describe('RowValidator: vector input fields', () => {
+  const schema = { inputFields: ['features'], labelField: 'label' };
+
+  it('accepts fixed-length arrays of finite numbers and holds later rows to the first length', () => {
+    const validator = new RowValidator('classification', schema);
+    assert.equal(validator.validate({ features: [0, 0.5, 255], label: 3 }, 1), undefined);
+    assert.equal(validator.validate({ features: [1, 2, 3], label: 4 }, 2), undefined);
+    assert.deepEqual(validator.validate({ features: [1, 2], label: 4 }, 3), {
+      line: 3,
+      field: 'features',
+      reason: 'input field "features" has 2 numbers; earlier rows have 3',
+    });
+    assert.equal(
+      validator.validate({ features: 7, label: 4 }, 4)?.reason,
+      'input field "features" must be an array of 3 numbers, as in earlier rows',
+    );
+  });
+
+  it('names the first element that is not a finite number', () => {
+    const validator = new RowValidator('regression', schema);
+    assert.equal(
+      validator.validate({ features: [1, 'x', 3], label: 1.5 })?.reason,
+      'input field "features" must be an array of finite numbers; element 1 is "x"',
+    );
+    assert.equal(
+      validator.validate({ features: [1, Infinity], label: 1.5 })?.reason,
+      'input field "features" must be an array of finite numbers; element 1 is Infinity',
+    );
+    assert.equal(
+      validator.validate({ features: [[1, 2]], label: 1.5 })?.reason,
+      'input field "features" must be an array of finite numbers; element 0 is an array',
+    );
+    assert.equal(
+      validator.validate({ features: [], label: 1.5 })?.reason,
+      'input field "features" is an empty array; a vector needs at least one number',
+    );
+    // Nothing above established a length: the first valid vector does.
+    assert.equal(validator.validate({ features: [1, 2, 3, 4], label: 1 }), undefined);
+  });
+
+  it('refuses an array in a field that held single values', () => {
+    const validator = new RowValidator('classification', { inputFields: ['x'], labelField: 'label' });
+    assert.equal(validator.validate({ x: 1, label: 'a' }), undefined);
+    assert.equal(
+      validator.validate({ x: [1, 2], label: 'a' })?.reason,
+      'input field "x" holds single values in earlier rows, not arrays',
+    );
+  });
+
+  it('property: rows of one length pass, and a row of any other length fails with its length named', () => {
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+        finite,
+        (length, otherLengths, value) => {
+          const validator = new RowValidator('classification', schema);
+          for (const candidate of [length, ...otherLengths]) {
+            const problem = validator.validate({ features: new Array<number>(candidate).fill(value), label: 1 });
+            if (candidate === length) {
+              assert.equal(problem, undefined);
+            } else {
+              assert.equal(
+                problem?.reason,
+                `input field "features" has ${candidate} numbers; earlier rows have ${length}`,
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -28,11 +28,37 @@ export function numericLabel(value: unknown): number | undefined {
 }
 
 /**
+ * What earlier rows established about each input field: a vector field's length, and which fields
+ * held single values. A RowValidator keeps one per file.
+ */
+export interface FieldShapes {
+  vectorLengths: Map<string, number>;
+  scalarFields: Set<string>;
+}
+
+/** Validates the rows of one file in order: vector lengths are established by the first row that has one. */
+export class RowValidator {
+  private readonly shapes: FieldShapes = { vectorLengths: new Map(), scalarFields: new Set() };
+
+  constructor(
+    private readonly task: DatasetTask,
+    private readonly schema: DatasetSchema,
+  ) {}
+
+  validate(record: DatasetRecord, line = 0): RowError | undefined {
+    return validateRow(record, this.task, this.schema, line, this.shapes);
+  }
+}
+
+/**
  * The problem with a row, or undefined. `line` goes into the error (callers that know it may also
  * set it on the result). Rules:
  * - every task: the row is an object;
  * - classification, regression, prompt-completion: at least one input field is present, and present
  *   input fields hold a string, number or boolean; the label field is present;
+ * - classification and regression: an input field may instead hold a vector, a non-empty flat array
+ *   of finite numbers (pixels, an embedding); with `shapes`, every row's vector in a field has the
+ *   length of the first, and a field holds vectors in every row or in none;
  * - classification: the label is a non-empty string or an integer;
  * - regression: the label is a finite number, or a string holding one (CSV);
  * - prompt-completion: the completion is a string (it may be empty: completeness reports that);
@@ -46,6 +72,7 @@ export function validateRow(
   task: DatasetTask,
   schema: DatasetSchema,
   line = 0,
+  shapes?: FieldShapes,
 ): RowError | undefined {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     return error(line, undefined, 'row must be a JSON object');
@@ -57,8 +84,9 @@ export function validateRow(
       return validateChat(record, schema, line);
     case 'classification':
     case 'regression':
+      return validateInputs(record, schema, line, shapes ?? null) ?? validateLabel(record, task, schema, line);
     case 'prompt-completion':
-      return validateInputs(record, schema, line) ?? validateLabel(record, task, schema, line);
+      return validateInputs(record, schema, line, undefined) ?? validateLabel(record, task, schema, line);
     default: {
       const unreachable: never = task;
       throw new Error(`unknown task ${String(unreachable)}`);
@@ -66,24 +94,96 @@ export function validateRow(
   }
 }
 
-function validateInputs(record: DatasetRecord, schema: DatasetSchema, line: number): RowError | undefined {
+/**
+ * `shapes`: undefined where vectors are not accepted (prompt-completion), null where they are but
+ * no earlier rows are known (a single row), else what earlier rows established.
+ */
+function validateInputs(
+  record: DatasetRecord,
+  schema: DatasetSchema,
+  line: number,
+  shapes: FieldShapes | null | undefined,
+): RowError | undefined {
   const fields = schema.inputFields;
   let present = 0;
   for (let index = 0; index < fields.length; index += 1) {
-    const value = record[fields[index]];
+    const field = fields[index];
+    const value = record[field];
     if (isAbsent(value)) {
       continue;
     }
     present += 1;
+    if (Array.isArray(value) && shapes !== undefined) {
+      const problem = validateVector(value, field, line, shapes);
+      if (problem) {
+        return problem;
+      }
+      continue;
+    }
     const type = typeof value;
     if (type !== 'string' && type !== 'number' && type !== 'boolean') {
-      return error(line, fields[index], `input field "${fields[index]}" must be a string, number or boolean`);
+      return error(
+        line,
+        field,
+        shapes === undefined
+          ? `input field "${field}" must be a string, number or boolean`
+          : `input field "${field}" must be a string, number, boolean or an array of numbers`,
+      );
+    }
+    if (shapes) {
+      const length = shapes.vectorLengths.get(field);
+      if (length !== undefined) {
+        return error(line, field, `input field "${field}" must be an array of ${length} numbers, as in earlier rows`);
+      }
+      shapes.scalarFields.add(field);
     }
   }
   if (present === 0 && fields.length > 0) {
     return fields.length === 1
       ? error(line, fields[0], `missing input field "${fields[0]}"`)
       : error(line, undefined, `missing input fields: none of ${fields.map((field) => `"${field}"`).join(', ')}`);
+  }
+  return undefined;
+}
+
+function validateVector(
+  value: unknown[],
+  field: string,
+  line: number,
+  shapes: FieldShapes | null,
+): RowError | undefined {
+  if (value.length === 0) {
+    return error(line, field, `input field "${field}" is an empty array; a vector needs at least one number`);
+  }
+  for (let index = 0; index < value.length; index += 1) {
+    const element = value[index];
+    if (typeof element !== 'number' || !Number.isFinite(element)) {
+      const shown =
+        typeof element === 'number'
+          ? String(element)
+          : Array.isArray(element)
+            ? 'an array'
+            : element === null
+              ? 'null'
+              : JSON.stringify(element);
+      return error(
+        line,
+        field,
+        `input field "${field}" must be an array of finite numbers; element ${index} is ${shown ?? typeof element}`,
+      );
+    }
+  }
+  if (!shapes) {
+    return undefined;
+  }
+  if (shapes.scalarFields.has(field)) {
+    return error(line, field, `input field "${field}" holds single values in earlier rows, not arrays`);
+  }
+  const established = shapes.vectorLengths.get(field);
+  if (established === undefined) {
+    shapes.vectorLengths.set(field, value.length);
+  } else if (established !== value.length) {
+    return error(line, field, `input field "${field}" has ${value.length} numbers; earlier rows have ${established}`);
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { buildExamples, fitPreprocessing, permutation, splitRows, type Tokenizer } from './examples.js';
+import { buildExamples, ExampleError, fitPreprocessing, permutation, splitRows, type Tokenizer } from './examples.js';
 
 /** One token per character (code point % 250 + 2); 0 = end of text, 1 = pad. */
 const charTokenizer: Tokenizer = {
@@ -131,6 +131,109 @@ describe('rows to training examples', () => {
           Array.from({ length: count }, (_, index) => index),
         );
       }),
+    );
+  });
+});
+
+describe('vector features for the mlp family', () => {
+  const schema = { inputFields: ['pixels', 'x'], labelField: 'label' };
+  const build = (
+    rows: Record<string, unknown>[],
+    preprocessing = fitPreprocessing(rows, schema, 'classification', true, null),
+  ) =>
+    buildExamples(rows, {
+      task: 'classification',
+      schema,
+      head: 'classification',
+      sequenceLength: 8,
+      tokenizer: null,
+      preprocessing,
+    });
+
+  it('makes each element one input, standardised with its own statistics', () => {
+    const rows = [
+      { pixels: [0, 10, 5], x: 1, label: 'a' },
+      { pixels: [2, 30, 5], x: 3, label: 'b' },
+    ];
+    const preprocessing = fitPreprocessing(rows, schema, 'classification', true, null);
+    assert.deepEqual(preprocessing.features?.fields[0], {
+      field: 'pixels',
+      kind: 'vector',
+      length: 3,
+      mean: [1, 20, 5],
+      // A constant element keeps std 1, so it encodes to 0 rather than dividing by 0.
+      std: [1, 10, 1],
+    });
+    const set = build(rows, preprocessing);
+    assert.equal(set.featureCount, 3 + 1);
+    assert.deepEqual([...set.features!], [-1, -1, 0, -1, 1, 1, 0, 1]);
+  });
+
+  it('encodes a missing vector as its means (zeros after standardising)', () => {
+    const rows = [
+      { pixels: [0, 10], x: 1, label: 'a' },
+      { pixels: [2, 30], x: 3, label: 'b' },
+    ];
+    const preprocessing = fitPreprocessing(rows, schema, 'classification', true, null);
+    const set = build([{ x: 1, label: 'a' }], preprocessing);
+    assert.deepEqual([...set.features!.subarray(0, 2)], [0, 0]);
+  });
+
+  it('refuses a field that mixes vectors of different lengths or single values', () => {
+    assert.throws(
+      () =>
+        fitPreprocessing(
+          [
+            { pixels: [1, 2], label: 'a' },
+            { pixels: [1], label: 'b' },
+          ],
+          schema,
+          'classification',
+          true,
+          null,
+        ),
+      (error: unknown) => error instanceof ExampleError && /arrays of 2 numbers/.test(error.message),
+    );
+    assert.throws(
+      () =>
+        fitPreprocessing(
+          [
+            { pixels: [1, 2], label: 'a' },
+            { pixels: 4, label: 'b' },
+          ],
+          schema,
+          'classification',
+          true,
+          null,
+        ),
+      ExampleError,
+    );
+  });
+
+  it('property: every element of the encoded training vectors has mean 0', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }).chain((length) =>
+          fc.array(fc.array(fc.integer({ min: -500, max: 500 }), { minLength: length, maxLength: length }), {
+            minLength: 2,
+            maxLength: 40,
+          }),
+        ),
+        (vectors) => {
+          const rows = vectors.map((pixels, index) => ({ pixels, x: index, label: index % 2 === 0 ? 'a' : 'b' }));
+          const set = build(rows);
+          const length = vectors[0].length;
+          assert.equal(set.featureCount, length + 1);
+          for (let element = 0; element < length; element += 1) {
+            let sum = 0;
+            for (let row = 0; row < set.count; row += 1) {
+              sum += set.features![row * set.featureCount + element];
+            }
+            assert.ok(Math.abs(sum / set.count) < 1e-4, `element ${element} mean ${sum / set.count}`);
+          }
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });

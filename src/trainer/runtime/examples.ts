@@ -27,10 +27,16 @@ export interface ExampleSet {
   tokenCount: number;
 }
 
+/**
+ * How each input field becomes model inputs: a numeric field one standardised input, a categorical
+ * one a one-hot block (plus "other"), a vector field `length` inputs, each element standardised with
+ * its own mean and std (pixel 0 and pixel 400 of an image have different statistics).
+ */
 export interface FeaturePreprocessing {
   fields: Array<
     | { field: string; kind: 'numeric'; mean: number; std: number }
     | { field: string; kind: 'categorical'; categories: string[] }
+    | { field: string; kind: 'vector'; length: number; mean: number[]; std: number[] }
   >;
 }
 
@@ -191,6 +197,10 @@ export function fitPreprocessing(
       const values = rows
         .map((row) => row[field])
         .filter((value) => value !== undefined && value !== null && value !== '');
+      if (values.length > 0 && values.some((value) => Array.isArray(value))) {
+        features.fields.push(fitVector(field, values));
+        continue;
+      }
       const numbers = values.map(numberOf);
       if (values.length > 0 && numbers.every((value) => value !== null)) {
         features.fields.push({ field, kind: 'numeric', ...meanStd(numbers) });
@@ -211,14 +221,63 @@ export function fitPreprocessing(
   return { labels, targetScaling, features };
 }
 
-export function featureCount(preprocessing: FeaturePreprocessing): number {
-  return preprocessing.fields.reduce(
-    (sum, field) => sum + (field.kind === 'numeric' ? 1 : field.categories.length + 1),
-    0,
-  );
+/** Per-element mean and std of a vector field (every value an array of the same length). */
+function fitVector(field: string, values: unknown[]): FeaturePreprocessing['fields'][number] {
+  const first = values.find((value): value is unknown[] => Array.isArray(value))!;
+  const length = first.length;
+  const mean = new Float64Array(length);
+  const squares = new Float64Array(length);
+  let count = 0;
+  for (const value of values) {
+    if (!Array.isArray(value) || value.length !== length) {
+      throw new ExampleError(
+        `input field "${field}" must hold arrays of ${length} numbers in every row, as its first row does`,
+      );
+    }
+    count += 1;
+    for (let index = 0; index < length; index += 1) {
+      const number = value[index] as unknown;
+      if (typeof number !== 'number' || !Number.isFinite(number)) {
+        throw new ExampleError(`input field "${field}" holds an element that is not a finite number`);
+      }
+      const delta = number - mean[index];
+      mean[index] += delta / count;
+      squares[index] += delta * (number - mean[index]);
+    }
+  }
+  return {
+    field,
+    kind: 'vector',
+    length,
+    mean: Array.from(mean),
+    std: Array.from(squares, (sum) => {
+      const std = Math.sqrt(sum / count);
+      return std > 1e-12 ? std : 1;
+    }),
+  };
 }
 
-/** One row's feature vector: standardised numbers (missing = the mean), one-hot categories plus "other". */
+export function featureCount(preprocessing: FeaturePreprocessing): number {
+  return preprocessing.fields.reduce((sum, field) => {
+    switch (field.kind) {
+      case 'numeric':
+        return sum + 1;
+      case 'vector':
+        return sum + field.length;
+      case 'categorical':
+        return sum + field.categories.length + 1;
+      default: {
+        const unreachable: never = field;
+        throw new Error(`unknown feature kind ${String(unreachable)}`);
+      }
+    }
+  }, 0);
+}
+
+/**
+ * One row's feature vector: standardised numbers (missing = the mean), one-hot categories plus
+ * "other", vectors element by element (a missing vector = the means).
+ */
 export function encodeFeatures(
   record: DatasetRecord,
   preprocessing: FeaturePreprocessing,
@@ -232,6 +291,14 @@ export function encodeFeatures(
       const number = numberOf(value);
       into[position] = number === null ? 0 : (number - field.mean) / field.std;
       position += 1;
+    } else if (field.kind === 'vector') {
+      if (Array.isArray(value)) {
+        for (let index = 0; index < field.length; index += 1) {
+          const number = numberOf(value[index]);
+          into[position + index] = number === null ? 0 : (number - field.mean[index]) / field.std[index];
+        }
+      }
+      position += field.length;
     } else {
       const index = value === undefined || value === null ? -1 : field.categories.indexOf(scalarText(value));
       into[position + (index >= 0 ? index : field.categories.length)] = 1;
