@@ -14,7 +14,7 @@ import { lockBlob } from './blob-lock.js';
 import { DatasetIngestor, type IngestResult } from './dataset-ingestor.js';
 import { DatasetMetrics } from './dataset-metrics.js';
 import type { UploadBody } from './upload-source.js';
-import { defaultSchema, type DatasetFormat, type DatasetRecord } from './dataset-types.js';
+import { defaultSchema, type DatasetFormat } from './dataset-types.js';
 import { DatasetVersionEntity } from './dataset-version.entity.js';
 import { DatasetEntity } from './dataset.entity.js';
 import {
