@@ -128,7 +128,14 @@ describe('README and docs', () => {
     const files = ['README.md', ...pages.map((page) => path.join('docs', page))];
     for (const file of files) {
       const text = await readFile(path.join(projectRoot, file), 'utf8');
-      for (const pattern of [/shared\//, /DESIGN\.md/, /STYLE\.md/, /\bthe brief\b/i, /\bissue #?\d+/i, /see the issues?\b/i]) {
+      for (const pattern of [
+        /shared\//,
+        /DESIGN\.md/,
+        /STYLE\.md/,
+        /\bthe brief\b/i,
+        /\bissue #?\d+/i,
+        /see the issues?\b/i,
+      ]) {
         assert.doesNotMatch(text, pattern, `${file} points outside the repository (${pattern})`);
       }
     }
