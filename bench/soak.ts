@@ -263,6 +263,7 @@ async function main(): Promise<void> {
       model,
       trainingData: { datasetId: dataset.id, version: 1 },
       hyperparameters: {
+        epochs: 1000,
         maxSteps: 10_000_000,
         batchSize: 8,
         sequenceLength: 64,
@@ -280,8 +281,13 @@ async function main(): Promise<void> {
     const busy = await openLoad(service, mixedReads({ ...fixtures, jobId: long.id }), rate, seconds);
     loadDone();
     const uploaded = await upload;
-    const job = await service.call<{ status: string; currentStep: number }>('GET', `/api/v1/jobs/${long.id}`);
-    await service.call('POST', `/api/v1/jobs/${long.id}/cancel`, {});
+    const job = await service.call<{ status: string; currentStep: number; attempt: number }>(
+      'GET',
+      `/api/v1/jobs/${long.id}`,
+    );
+    if (job.status === 'running') {
+      await service.call('POST', `/api/v1/jobs/${long.id}/cancel`, {});
+    }
 
     console.log(
       JSON.stringify(
@@ -291,7 +297,7 @@ async function main(): Promise<void> {
           idleReplica: idle,
           trainingAndUploading: {
             ...busy,
-            training: { status: job.status, stepsDuringLoad: job.currentStep },
+            training: { status: job.status, attempt: job.attempt, stepsDuringLoad: job.currentStep },
             upload: { status: uploaded.status, megabytes: uploaded.bytes / 1e6 },
           },
           targets: { errors: 0, p99Ms: 100 },

@@ -56,6 +56,8 @@ interface Execution {
   control: Int32Array;
   /** Set when this replica no longer owns the job: nothing more may be written for it. */
   lost: boolean;
+  /** The worker has answered with the run's outcome: a heartbeat racing the finish must not stop anything. */
+  outcomeReceived: boolean;
   /** Set on shutdown: the pause that follows puts the job back in the queue rather than pausing it. */
   requeueOnPause: boolean;
   /** The latest progress the worker reported (the heartbeat writes it; the outcome too). */
@@ -165,6 +167,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       jobId: claimed.id,
       control: new Int32Array(new SharedArrayBuffer(4)),
       lost: false,
+      outcomeReceived: false,
       requeueOnPause: false,
       finishRun: this.metrics.jobRunStarted(),
       countedStep: 0,
@@ -231,6 +234,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         },
         onHeld: (step) => this.held(execution, step),
       });
+      execution.outcomeReceived = true;
       await execution.writes;
       await this.end(execution, job, outcome);
     } catch (error) {
@@ -281,7 +285,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     try {
       const beat = await this.queue.heartbeat(jobId, this.replicaId, execution.progress);
-      if (beat.lost && !execution.lost) {
+      if (beat.lost && !execution.lost && !execution.outcomeReceived) {
         execution.lost = true;
         this.logger.warn(`Lost the lease of job ${jobId}; stopping its worker`);
         await this.pool.terminate(jobId);
