@@ -6,9 +6,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ParsedRow, RowError } from './dataset-types.js';
 import { DatasetReadError, readDatasetBatches, type DatasetReadErrorCode } from './parsing/dataset-reader.js';
 import { findPersonalData, maskValue } from './privacy/personal-data.js';
-import type { FromWorker, ProfilingJob, ToWorker } from './profiling-protocol.js';
+import type { FromWorker, ProfilingJob } from './profiling-protocol.js';
 import { QualityProfiler } from './quality/quality-profiler.js';
 import { RowValidator } from './quality/row-validator.js';
+import { receiveChunks } from './worker-chunks.js';
 
 const port = parentPort;
 if (!port) {
@@ -18,28 +19,8 @@ const job = workerData as ProfilingJob;
 const send = (message: FromWorker) => port.postMessage(message);
 
 /** Chunks as the main thread sends them, as an async iterable for the reader. */
-async function* chunks(): AsyncGenerator<Uint8Array> {
-  const queue: (Uint8Array | null)[] = [];
-  let wake: (() => void) | undefined;
-  port!.on('message', (message: ToWorker) => {
-    queue.push(message.type === 'chunk' ? message.chunk : null);
-    wake?.();
-    wake = undefined;
-  });
-  for (;;) {
-    if (queue.length === 0) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      continue;
-    }
-    const chunk = queue.shift();
-    if (!chunk) {
-      return;
-    }
-    yield chunk;
-    send({ type: 'consumed', bytes: chunk.byteLength });
-  }
+function chunks(): AsyncGenerator<Uint8Array> {
+  return receiveChunks(port!, (bytes) => send({ type: 'consumed', bytes }));
 }
 
 async function run(): Promise<void> {

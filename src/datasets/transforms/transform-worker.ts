@@ -10,8 +10,9 @@ import { DatasetReadError, readDatasetBatches, STORED_FILE_LIMITS } from '../par
 import { redactPersonalData } from '../privacy/personal-data.js';
 import { FileSpoolFactory, type FileSpool } from './row-spool.js';
 import { runTransforms } from './transform-engine.js';
-import type { FromTransformWorker, ToTransformWorker, TransformJob } from './transform-protocol.js';
+import type { FromTransformWorker, TransformJob } from './transform-protocol.js';
 import { TransformError, TransformLimitError } from './transform-types.js';
+import { receiveChunks } from '../worker-chunks.js';
 
 const port = parentPort;
 if (!port) {
@@ -23,28 +24,8 @@ const send = (message: FromTransformWorker) => port.postMessage(message);
 /** Unreadable lines listed in drop_invalid's report; the rest are counted. */
 const MAX_REPORTED_UNREADABLE = 100;
 
-async function* chunks(): AsyncGenerator<Uint8Array> {
-  const queue: (Uint8Array | null)[] = [];
-  let wake: (() => void) | undefined;
-  port!.on('message', (message: ToTransformWorker) => {
-    queue.push(message.type === 'chunk' ? message.chunk : null);
-    wake?.();
-    wake = undefined;
-  });
-  for (;;) {
-    if (queue.length === 0) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      continue;
-    }
-    const chunk = queue.shift();
-    if (!chunk) {
-      return;
-    }
-    yield chunk;
-    send({ type: 'consumed', bytes: chunk.byteLength });
-  }
+function chunks(): AsyncGenerator<Uint8Array> {
+  return receiveChunks(port!, (bytes) => send({ type: 'consumed', bytes }));
 }
 
 /** A growable array of line numbers, four bytes a row. */
