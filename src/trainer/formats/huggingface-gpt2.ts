@@ -5,7 +5,7 @@
  * here with the field named, so an imported model behaves as it did where it came from.
  */
 import type { Gpt2Config, Gpt2Head } from '../models/gpt2.js';
-import { END_OF_TEXT, type TokenizerJson } from '../tokenizer/bpe-tokenizer.js';
+import { BYTE_LEVEL, END_OF_TEXT, type TokenizerJson } from '../tokenizer/bpe-tokenizer.js';
 
 export class HuggingFaceFormatError extends Error {
   override readonly name = 'HuggingFaceFormatError';
@@ -234,7 +234,6 @@ export function tokenizerJsonFromVocabAndMerges(vocabJson: unknown, mergesText: 
     merges.push([parts[0], parts[1]]);
   });
   const endOfText = vocab[END_OF_TEXT];
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true } as const;
   return {
     version: '1.0',
     truncation: null,
@@ -254,9 +253,9 @@ export function tokenizerJsonFromVocabAndMerges(vocabJson: unknown, mergesText: 
             },
           ],
     normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: byteLevel,
-    decoder: byteLevel,
+    pre_tokenizer: BYTE_LEVEL,
+    post_processor: BYTE_LEVEL,
+    decoder: BYTE_LEVEL,
     model: {
       type: 'BPE',
       dropout: null,

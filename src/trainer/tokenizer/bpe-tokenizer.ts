@@ -72,7 +72,12 @@ interface BpeModel {
   ignoreMerges: boolean;
 }
 
-const BYTE_LEVEL: ByteLevelJson = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+export const BYTE_LEVEL: ByteLevelJson = {
+  type: 'ByteLevel',
+  add_prefix_space: false,
+  trim_offsets: true,
+  use_regex: true,
+};
 /** Like HF tokenizers' word cache: bounded, and long words (rarely repeated) stay out of it. */
 const CACHE_ENTRIES = 10_000;
 const CACHE_WORD_LENGTH = 256;
