@@ -9,7 +9,6 @@ import { ErrorCode } from '../platform/errors/error-codes.js';
 import { paginate, type PageQueryDto } from '../platform/http/pagination.js';
 import {
   MODEL_ARCHIVE_TYPES,
-  MODEL_NAME_PATTERN,
   ModelVersionDto,
   ModelVersionListDto,
   RegisteredModelListDto,
@@ -37,11 +36,6 @@ export class ModelsService {
     contentType: string | undefined,
     body: Readable,
   ): Promise<ModelVersionDto> {
-    if (!MODEL_NAME_PATTERN.test(name)) {
-      throw DomainError.validation('modelName must be 1-100 letters, digits, dots, underscores or hyphens', [
-        { field: 'modelName', reason: 'not a model name' },
-      ]);
-    }
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     if (!(MODEL_ARCHIVE_TYPES as readonly string[]).includes(mediaType)) {
       throw new DomainError(
