@@ -35,6 +35,7 @@ async function main(): Promise<number> {
   const filters = process.argv.slice(2);
   let files = [
     ...(await findTests(path.join(distRoot, 'src'), '.spec.js')),
+    ...(await findTests(path.join(distRoot, 'clients', 'typescript', 'cli'), '.spec.js')),
     ...(await findTests(path.join(distRoot, 'test'), '.test.js')),
   ];
   if (filters.length > 0) {

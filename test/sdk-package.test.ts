@@ -94,6 +94,12 @@ describe('the SDK package', () => {
       cwd: consumer,
       env: { ...process.env, TUNEFORGE_URL: testApp.baseUrl, TUNEFORGE_KEY: testApp.adminKey },
     });
+    // The CLI ships in the same package as its bin.
+    const help = await run(path.join(consumer, 'node_modules', '.bin', 'tuneforge'), ['--help'], { cwd: consumer });
+    assert.match(help.stdout, /^usage: tuneforge <command>/);
+    const packed = await run('tar', ['-tzf', path.join(packs, tarball)]);
+    assert.doesNotMatch(packed.stdout, /\.spec\./);
+
     const result = JSON.parse(stdout.trim()) as { project: string; datasets: number; refused: number };
     assert.equal(typeof result.project, 'string');
     assert.equal(result.datasets >= 0, true);
