@@ -13,6 +13,7 @@
  */
 import http from 'node:http';
 import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { Service } from './support/service.js';
@@ -31,6 +32,66 @@ interface Fixtures {
 }
 
 const SAMPLE_EVERY_MS = 5000;
+const CLOCK_TICKS_PER_SECOND = 100;
+
+interface ThreadTimes {
+  name: string;
+  ticks: number;
+}
+
+/** CPU time (user + system, in clock ticks) of each thread of `pid`, by thread id. */
+async function threadTimes(pid: number): Promise<Map<number, ThreadTimes>> {
+  const times = new Map<number, ThreadTimes>();
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The name is in parentheses and may hold spaces; the fields after it are space-separated.
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      times.set(Number(tid), { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return times;
+}
+
+/** CPU seconds each thread used between two readings: the main thread, then the busiest others. */
+function threadCpu(pid: number, before: Map<number, ThreadTimes>, after: Map<number, ThreadTimes>, seconds: number) {
+  const used = [...after].map(([tid, { name, ticks }]) => ({
+    tid,
+    name: tid === pid ? 'main' : name,
+    cpuSeconds: (ticks - (before.get(tid)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND,
+  }));
+  const total = used.reduce((sum, thread) => sum + thread.cpuSeconds, 0);
+  const main = used.find((thread) => thread.tid === pid);
+  const others = used.filter((thread) => thread.tid !== pid).sort((a, b) => b.cpuSeconds - a.cpuSeconds);
+  return {
+    processCpuShare: total / seconds,
+    mainCpuShare: (main?.cpuSeconds ?? 0) / seconds,
+    busiestOtherThreads: others.slice(0, 5).map((thread) => ({
+      name: thread.name,
+      cpuShare: Math.round((thread.cpuSeconds / seconds) * 1000) / 1000,
+    })),
+  };
+}
+
+/**
+ * The probe loaded into the service (bench/support/probe.ts): a signal makes it write its
+ * event-loop delay and GC figures since the previous signal to `file`.
+ */
+async function readProbe(pid: number, file: string): Promise<unknown> {
+  await rm(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as unknown;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return null;
+}
 
 async function processStats(pid: number): Promise<Omit<Sample, 'atSeconds'>> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -96,7 +157,7 @@ function mixedReads(fixtures: Fixtures): string[] {
 }
 
 /** Sends `rate` requests a second for `seconds`, open loop, cycling through `paths`. */
-async function openLoad(service: Service, paths: string[], rate: number, seconds: number) {
+async function openLoad(service: Service, paths: string[], rate: number, seconds: number, probeFile: string) {
   const url = new URL(service.baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const total = Math.round(rate * seconds);
@@ -104,6 +165,8 @@ async function openLoad(service: Service, paths: string[], rate: number, seconds
   const statuses: Record<string, number> = {};
   const samples: Sample[] = [];
   let errors = 0;
+  await readProbe(service.pid, probeFile);
+  const timesBefore = await threadTimes(service.pid);
   const began = performance.now();
 
   const sampler = setInterval(() => {
@@ -138,9 +201,10 @@ async function openLoad(service: Service, paths: string[], rate: number, seconds
         },
       );
       request.on('timeout', () => request.destroy(new Error('timeout')));
-      request.on('error', () => {
+      request.on('error', (error: NodeJS.ErrnoException) => {
         errors += 1;
-        statuses.error = (statuses.error ?? 0) + 1;
+        const kind = `error ${error.code ?? error.message}`;
+        statuses[kind] = (statuses[kind] ?? 0) + 1;
         resolve();
       });
       request.end();
@@ -158,6 +222,8 @@ async function openLoad(service: Service, paths: string[], rate: number, seconds
   await Promise.all(inFlight);
   clearInterval(sampler);
   samples.push({ atSeconds: (performance.now() - began) / 1000, ...(await processStats(service.pid)) });
+  const cpu = threadCpu(service.pid, timesBefore, await threadTimes(service.pid), (performance.now() - began) / 1000);
+  const probe = await readProbe(service.pid, probeFile);
   agent.destroy();
 
   latencies.sort((a, b) => a - b);
@@ -175,6 +241,8 @@ async function openLoad(service: Service, paths: string[], rate: number, seconds
     p99Ms: quantile(0.99),
     maxMs: latencies.at(-1),
     process: summarise(samples),
+    cpu,
+    mainThread: probe,
   };
 }
 
@@ -237,7 +305,12 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tuneforge-soak-'));
   const service = new Service();
   try {
-    await service.start(dataDir, process.env.TRAINER_BACKEND ?? 'wasm');
+    const probeFile = path.join(dataDir, 'probe.json');
+    const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support/probe.js');
+    await service.start(dataDir, process.env.TRAINER_BACKEND ?? 'wasm', { SOAK_PROBE_FILE: probeFile }, [
+      '--import',
+      probe,
+    ]);
     const dataset = await service.call<{ id: string }>('POST', '/api/v1/datasets', {
       name: 'soak-corpus',
       task: 'causal-lm',
@@ -257,7 +330,7 @@ async function main(): Promise<void> {
     await waitForJob(service, short.id, ['succeeded']);
     const fixtures: Fixtures = { datasetId: dataset.id, jobId: short.id, modelName: 'soak-model' };
 
-    const idle = await openLoad(service, mixedReads(fixtures), rate, seconds);
+    const idle = await openLoad(service, mixedReads(fixtures), rate, seconds, probeFile);
 
     const long = await service.call<{ id: string }>('POST', '/api/v1/jobs', {
       model,
@@ -278,7 +351,7 @@ async function main(): Promise<void> {
     let loadDone!: () => void;
     const loadFinished = new Promise<void>((resolve) => (loadDone = resolve));
     const upload = streamingUpload(service, dataset.id, 512 * 1024, loadFinished);
-    const busy = await openLoad(service, mixedReads({ ...fixtures, jobId: long.id }), rate, seconds);
+    const busy = await openLoad(service, mixedReads({ ...fixtures, jobId: long.id }), rate, seconds, probeFile);
     loadDone();
     const uploaded = await upload;
     const job = await service.call<{ status: string; currentStep: number; attempt: number }>(

@@ -14,6 +14,7 @@ import {
   type RawBodyRoute,
 } from './platform/http/json-body.js';
 import { createValidationPipe } from './platform/http/validation.js';
+import { applyConnectionTimeouts } from './platform/http/connection-timeouts.js';
 import { requestMiddleware } from './platform/http/request-middleware.js';
 import { createLogger, PinoLoggerService } from './platform/logging/logger.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
@@ -46,6 +47,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
     },
   );
   app.disable('x-powered-by');
+  applyConnectionTimeouts(app.getHttpServer(), {
+    keepAliveSeconds: options.config.httpKeepAliveSeconds,
+    requestTimeoutSeconds: options.config.httpRequestTimeoutSeconds,
+  });
   if (!options.preview) {
     app.use(requestMiddleware(logger, app.get(MetricsService)));
   }

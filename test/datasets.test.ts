@@ -241,31 +241,31 @@ describe('datasets', () => {
   });
 
   it('stores nothing when the upload is cut off half way, and keeps serving', async () => {
+    const ingestor = testApp.app.get(DatasetIngestor);
+    await ingestor.whenIdle();
     const datasetId = await createDataset('cut-off');
     const url = new URL(`${testApp.baseUrl}/api/v1/datasets/${datasetId}/versions`);
-    await new Promise<void>((resolve) => {
-      const request = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          headers: {
-            Authorization: `Bearer ${testApp.adminKey}`,
-            'Content-Type': 'application/x-ndjson',
-            'Content-Length': 1_000_000,
-          },
-        },
-        () => resolve(),
-      );
-      request.on('error', () => resolve());
-      request.write(jsonl(classificationRows(200)));
-      setTimeout(() => {
-        request.destroy();
-        resolve();
-      }, 300);
+    const request = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      agent: false,
+      headers: {
+        Authorization: `Bearer ${testApp.adminKey}`,
+        'Content-Type': 'application/x-ndjson',
+        'Content-Length': 1_000_000,
+      },
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    request.on('error', () => undefined);
+    request.write(jsonl(classificationRows(200)));
+    // Cut only once the server is ingesting, so the cut lands in the middle of the stream.
+    await until('the upload is streaming into a worker', () => {
+      const { uploads, workers } = ingestor.activity();
+      return uploads === 1 && workers === 1;
+    });
+    request.destroy();
+    await ingestor.whenIdle();
     const health = await fetch(`${testApp.baseUrl}/health/ready`);
     assert.equal(health.status, 200);
     assert.equal(await versionCount(datasetId), 0);

@@ -20,10 +20,15 @@ export class Service {
     return this.child.pid;
   }
 
-  async start(dataDir: string, backend: string, environment: Record<string, string> = {}): Promise<void> {
+  async start(
+    dataDir: string,
+    backend: string,
+    environment: Record<string, string> = {},
+    nodeArguments: string[] = [],
+  ): Promise<void> {
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
-    this.child = spawn(process.execPath, [path.join(distRoot, 'src/main.js')], {
+    this.child = spawn(process.execPath, [...nodeArguments, path.join(distRoot, 'src/main.js')], {
       env: {
         PATH: process.env.PATH,
         DATA_DIR: dataDir,

@@ -119,6 +119,7 @@ export class DatasetIngestor {
       maxLineBytes: limits.maxLineBytes,
       maxInflatedBytes: limits.maxInflatedBytes,
       maxReportedErrors: MAX_REPORTED_ROW_ERRORS,
+      niceness: this.config.workerThreadNiceness,
     });
     const abort = new AbortController();
     const fail = (error: unknown) => {

@@ -12,6 +12,8 @@ export interface ProfilingJob {
   maxLineBytes: number;
   maxInflatedBytes: number;
   maxReportedErrors: number;
+  /** The worker thread's niceness (see lowerThreadPriority). */
+  niceness: number;
 }
 
 /** Main -> worker. */

@@ -7,6 +7,7 @@ import type { ParsedRow, RowError } from './dataset-types.js';
 import { DatasetReadError, readDatasetBatches, type DatasetReadErrorCode } from './parsing/dataset-reader.js';
 import { findPersonalData, maskValue } from './privacy/personal-data.js';
 import type { FromWorker, ProfilingJob } from './profiling-protocol.js';
+import { lowerThreadPriority } from '../platform/thread-priority.js';
 import { QualityProfiler } from './quality/quality-profiler.js';
 import { RowValidator } from './quality/row-validator.js';
 import { receiveChunks } from './worker-chunks.js';
@@ -16,6 +17,8 @@ if (!port) {
   throw new Error('profiling-worker must run as a worker thread');
 }
 const job = workerData as ProfilingJob;
+// Parsing and profiling are CPU-bound: below the main thread, which answers HTTP and streams the upload.
+lowerThreadPriority(job.niceness);
 const send = (message: FromWorker) => port.postMessage(message);
 
 /** Chunks as the main thread sends them, as an async iterable for the reader. */

@@ -17,6 +17,8 @@ export interface TransformJob {
    * resets it): lets a caller hold a transform at a step.
    */
   hold?: Int32Array;
+  /** The worker thread's niceness (see lowerThreadPriority). */
+  niceness: number;
 }
 
 /** Main -> worker: the parent version's bytes, as stored. */

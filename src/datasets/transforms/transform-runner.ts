@@ -90,6 +90,7 @@ export class TransformRunner {
       directory,
       limits: { rows: limits.maxOutputRows, bytes: limits.maxOutputBytes },
       hold,
+      niceness: this.config.workerThreadNiceness,
     };
     const worker = new Worker(new URL('./transform-worker.js', import.meta.url), {
       workerData: job,

@@ -7,6 +7,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { RowError } from '../dataset-types.js';
 import { DatasetReadError, readDatasetBatches, STORED_FILE_LIMITS } from '../parsing/dataset-reader.js';
+import { lowerThreadPriority } from '../../platform/thread-priority.js';
 import { redactPersonalData } from '../privacy/personal-data.js';
 import { FileSpoolFactory, type FileSpool } from './row-spool.js';
 import { runTransforms } from './transform-engine.js';
@@ -19,6 +20,8 @@ if (!port) {
   throw new Error('transform-worker must run as a worker thread');
 }
 const job = workerData as TransformJob;
+// Transform steps are CPU-bound: below the main thread, which answers HTTP.
+lowerThreadPriority(job.niceness);
 const send = (message: FromTransformWorker) => port.postMessage(message);
 
 /** Unreadable lines listed in drop_invalid's report; the rest are counted. */

@@ -11,6 +11,9 @@ describe('loadConfig', () => {
     assert.equal(config.trainerBackend, 'auto');
     assert.equal(config.logLevel, 'info');
     assert.deepEqual(config.trainerHoldAtSteps, []);
+    assert.equal(config.httpKeepAliveSeconds, 65);
+    assert.equal(config.httpRequestTimeoutSeconds, 3600);
+    assert.equal(config.workerThreadNiceness, 10);
   });
 
   it('reads and converts typed values', () => {
@@ -22,6 +25,9 @@ describe('loadConfig', () => {
       S3_PREFIX: '/team-a/',
       TRAINER_SLOTS: '2',
       TRAINER_HOLD_AT_STEPS: '4,10',
+      HTTP_KEEP_ALIVE_SECONDS: '120',
+      HTTP_REQUEST_TIMEOUT_SECONDS: '0',
+      WORKER_THREAD_NICENESS: '0',
     });
     assert.equal(config.port, 9000);
     assert.deepEqual(config.s3, {
@@ -33,6 +39,9 @@ describe('loadConfig', () => {
     });
     assert.equal(config.trainerSlots, 2);
     assert.deepEqual(config.trainerHoldAtSteps, [4, 10]);
+    assert.equal(config.httpKeepAliveSeconds, 120);
+    assert.equal(config.httpRequestTimeoutSeconds, 0);
+    assert.equal(config.workerThreadNiceness, 0);
   });
 
   it('treats empty strings as unset and ignores unknown variables', () => {
@@ -46,6 +55,9 @@ describe('loadConfig', () => {
     ['PORT', '70000', /PORT must be a whole number from 0 to 65535 \(got "70000"\)/],
     ['PORT', '-1', /PORT must be a whole number from 0 to 65535 \(got "-1"\)/],
     ['PORT', '80.5', /PORT must be a whole number from 0 to 65535/],
+    ['HTTP_KEEP_ALIVE_SECONDS', '0', /HTTP_KEEP_ALIVE_SECONDS must be a whole number from 1 to 3600/],
+    ['HTTP_REQUEST_TIMEOUT_SECONDS', '-1', /HTTP_REQUEST_TIMEOUT_SECONDS must be a whole number from 0 to 86400/],
+    ['WORKER_THREAD_NICENESS', '20', /WORKER_THREAD_NICENESS must be a whole number from 0 to 19/],
     ['TRAINER_SLOTS', '65', /TRAINER_SLOTS must be a whole number from 0 to 64/],
     ['JOB_POLL_MS', '10', /JOB_POLL_MS must be a whole number from 50 to 60000/],
     ['DB_POOL_SIZE', 'lots', /DB_POOL_SIZE must be a whole number from 1 to 200/],

@@ -80,6 +80,18 @@ export class EnvironmentVariables {
   DATA_DIR?: string;
 
   @IsOptional()
+  @IntegerIn(1, 3600)
+  HTTP_KEEP_ALIVE_SECONDS?: number;
+
+  @IsOptional()
+  @IntegerIn(0, 86_400)
+  HTTP_REQUEST_TIMEOUT_SECONDS?: number;
+
+  @IsOptional()
+  @IntegerIn(0, 19)
+  WORKER_THREAD_NICENESS?: number;
+
+  @IsOptional()
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
     message: 'S3_BUCKET must be a valid S3 bucket name (3-63 characters: a-z, 0-9, dot, hyphen)',
@@ -248,6 +260,22 @@ export interface S3Settings {
 export interface AppConfig {
   port: number;
   host: string;
+  /**
+   * How long an idle keep-alive connection stays open. Above the idle timeout of the clients and load
+   * balancers in front, so that they, not the server, close idle connections: a server that closes
+   * first races a client that is just reusing the connection, and that request fails.
+   */
+  httpKeepAliveSeconds: number;
+  /**
+   * The longest a whole request may take to arrive, body included (0: no limit). Node's own default
+   * (300 s) cuts off a large dataset or model upload on an ordinary link with a 408.
+   */
+  httpRequestTimeoutSeconds: number;
+  /**
+   * Niceness of the compute worker threads (training, dataset profiling, transforms): above the main
+   * thread's, so that the thread answering HTTP gets a core first when the cores are busy.
+   */
+  workerThreadNiceness: number;
   /** Set when the operator gives a server; unset means the embedded PostgreSQL. */
   databaseUrl?: string;
   dataDir: string;
@@ -348,6 +376,9 @@ export function loadConfig(
   return {
     port: env.PORT ?? 8080,
     host: env.HOST ?? '0.0.0.0',
+    httpKeepAliveSeconds: env.HTTP_KEEP_ALIVE_SECONDS ?? 65,
+    httpRequestTimeoutSeconds: env.HTTP_REQUEST_TIMEOUT_SECONDS ?? 3600,
+    workerThreadNiceness: env.WORKER_THREAD_NICENESS ?? 10,
     databaseUrl: env.DATABASE_URL,
     dataDir,
     s3: env.S3_BUCKET

@@ -137,7 +137,7 @@ export class TrainerPool implements OnApplicationShutdown {
         }
       }
     });
-    worker.postMessage({ type: 'init', backend } satisfies ToWorker);
+    worker.postMessage({ type: 'init', backend, niceness: this.config.workerThreadNiceness } satisfies ToWorker);
     return slot.ready;
   }
 

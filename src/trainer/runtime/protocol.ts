@@ -45,7 +45,7 @@ export interface StartTraining {
 }
 
 export type ToWorker =
-  | { type: 'init'; backend: BackendSetting }
+  | { type: 'init'; backend: BackendSetting; niceness: number }
   | StartTraining
   | { type: 'ack'; requestId: number; error?: string }
   | { type: 'release'; requestId: number };

@@ -3,6 +3,7 @@
  * the service happens here, never on the main thread that serves HTTP.
  */
 import { parentPort } from 'node:worker_threads';
+import { lowerThreadPriority } from '../../platform/thread-priority.js';
 import { selectBackend, BackendUnavailableError } from './backend.js';
 import type { FromWorker, StartTraining, ToWorker } from './protocol.js';
 import { TrainingRun, type TrainerIo } from './train-loop.js';
@@ -56,6 +57,8 @@ async function startTraining(start: StartTraining): Promise<void> {
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'init':
+      // Training keeps a core busy for as long as it runs: below the main thread, which answers HTTP.
+      lowerThreadPriority(message.niceness);
       selectBackend(message.backend).then(
         (choice) => {
           backendName = choice.backend;
