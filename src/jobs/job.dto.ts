@@ -27,6 +27,8 @@ import type { JobMetricEntity } from './job-metric.entity.js';
 import { JOB_CONTROLS, JOB_STATUSES, type JobControl, type JobEntity, type JobStatus } from './job.entity.js';
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** The alias name rule of the registry (kept here so the jobs DTOs do not load the models module). */
+const ALIAS_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 
 export class BaseModelRefDto {
   @ApiProperty({ description: 'Registered model name in this project.', example: 'tiny-gpt2' })
@@ -36,7 +38,7 @@ export class BaseModelRefDto {
 
   @ApiProperty({
     type: 'integer',
-    description: 'Version number; the latest version when omitted.',
+    description: 'Version number; without it (and without alias), the latest ready version.',
     required: false,
     example: 1,
     maximum: INT32_MAX,
@@ -47,6 +49,19 @@ export class BaseModelRefDto {
   @Min(1)
   @Max(INT32_MAX)
   version?: number;
+
+  @ApiProperty({
+    description:
+      'An alias of the model (`production`), resolved to the version it points at when the job is created; ' +
+      'the job records both. Give version or alias, not both.',
+    required: false,
+    example: 'production',
+    pattern: ALIAS_NAME_PATTERN.source,
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(ALIAS_NAME_PATTERN, { message: 'alias must be an alias name' })
+  alias?: string;
 }
 
 export class ModelArchitectureDto {
@@ -875,6 +890,14 @@ export class JobDto {
   @ApiProperty({ description: 'The model version it produced.', type: String, format: 'uuid', nullable: true })
   resultModelVersionId: string | null;
 
+  @ApiProperty({
+    description: 'The base model alias asked for, if any; spec.baseModel holds the version it resolved to.',
+    type: String,
+    nullable: true,
+    example: 'production',
+  })
+  baseModelAlias: string | null;
+
   @ApiProperty({ description: 'Creation time.', format: 'date-time' })
   createdAt: string;
 
@@ -902,6 +925,7 @@ export class JobDto {
       backend: job.backend,
       error: job.error ? { code: job.error.code, message: job.error.message, step: job.error.step ?? null } : null,
       resultModelVersionId: job.resultModelVersionId,
+      baseModelAlias: job.baseModelAlias,
       createdAt: job.createdAt.toISOString(),
       startedAt: job.startedAt?.toISOString() ?? null,
       finishedAt: job.finishedAt?.toISOString() ?? null,

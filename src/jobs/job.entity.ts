@@ -57,6 +57,10 @@ export class JobEntity {
   @Column({ type: 'uuid', nullable: true })
   baseModelVersionId: string | null;
 
+  /** The alias the base model was asked for by, resolved to baseModelVersionId at creation. */
+  @Column({ type: 'text', nullable: true })
+  baseModelAlias: string | null;
+
   @Column({ type: 'uuid' })
   trainingDatasetVersionId: string;
 

@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiGoneResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -46,6 +47,14 @@ export class JobsController {
       'Validates the request against the data and the model (datasets must be ready and pass their quality checks, the head must fit the task, hyperparameters must be in range, the memory estimate must fit a trainer slot) and queues the job. Nothing is queued when validation fails.',
   })
   @ApiCreatedResponse({ type: JobDto })
+  @ApiNotFoundResponse({
+    description: '`alias_not_found`: baseModel names an alias that points at no version.',
+    type: ErrorResponseDto,
+  })
+  @ApiGoneResponse({
+    description: '`model_version_deleted`: the base model version was deleted.',
+    type: ErrorResponseDto,
+  })
   @ApiUnprocessableEntityResponse({
     description: 'The memory estimate exceeds a trainer slot: details carry the estimate and a batch size that fits.',
     type: ErrorResponseDto,

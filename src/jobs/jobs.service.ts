@@ -4,7 +4,9 @@ import { DataSource, Repository } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { DatasetVersionEntity } from '../datasets/dataset-version.entity.js';
 import { DatasetEntity } from '../datasets/dataset.entity.js';
+import { ModelAliasEntity } from '../models/model-alias.entity.js';
 import { ModelVersionEntity } from '../models/model-version.entity.js';
+import { deletedVersionError } from '../models/models.service.js';
 import { RegisteredModelEntity } from '../models/registered-model.entity.js';
 import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
 import { DomainError } from '../platform/errors/domain-error.js';
@@ -113,9 +115,7 @@ export class JobsService {
       }
       validation = resolved.ref;
     }
-    const baseModel = request.baseModel
-      ? await this.baseModel(principal, request.baseModel.name, request.baseModel.version)
-      : null;
+    const baseModel = request.baseModel ? await this.baseModel(principal, request.baseModel) : null;
     let spec: TrainingSpec;
     try {
       spec = buildTrainingSpec({
@@ -148,6 +148,7 @@ export class JobsService {
           specHash: specHash(spec),
           specChanges: [],
           baseModelVersionId: baseModel?.modelVersionId ?? null,
+          baseModelAlias: baseModel?.alias ?? null,
           trainingDatasetVersionId: training.datasetVersionId,
           validationDatasetVersionId: validation?.datasetVersionId ?? null,
           outputModelName: request.outputModelName,
@@ -172,7 +173,7 @@ export class JobsService {
         {
           level: 'info',
           kind: 'created',
-          message: `Created: ${spec.family} ${spec.head} on ${dataset.name} v${training.version}${spec.baseModel ? `, from ${spec.baseModel.name} v${spec.baseModel.version}` : ', from scratch'}`,
+          message: `Created: ${spec.family} ${spec.head} on ${dataset.name} v${training.version}${spec.baseModel ? `, from ${spec.baseModel.name} v${spec.baseModel.version}${baseModel?.alias ? ` (alias ${baseModel.alias})` : ''}` : ', from scratch'}`,
           data: {
             qualityVerdict: training.qualityVerdict,
             allowQualityFailures: request.allowQualityFailures ?? false,
@@ -274,19 +275,48 @@ export class JobsService {
     };
   }
 
-  private async baseModel(principal: Principal, name: string, versionNumber?: number): Promise<BaseModelInfo> {
+  /**
+   * The base model version a job asks for: by number, by alias (resolved now; the job records
+   * both) or, with neither, the latest ready version. A deleted version is a 410.
+   */
+  private async baseModel(
+    principal: Principal,
+    reference: { name: string; version?: number; alias?: string },
+  ): Promise<BaseModelInfo & { alias: string | null }> {
+    const { name, version: versionNumber, alias } = reference;
+    if (versionNumber !== undefined && alias !== undefined) {
+      throw DomainError.validation('baseModel: give version or alias, not both', [
+        { field: 'baseModel', reason: 'version and alias are exclusive' },
+      ]);
+    }
     const model = await this.models.findOneBy({ projectId: principal.projectId, name });
-    const version = model
-      ? await this.modelVersions.findOne({
-          where: { modelId: model.id, ...(versionNumber ? { version: versionNumber } : {}) },
-          order: { version: 'DESC' },
-        })
-      : null;
+    let version: ModelVersionEntity | null = null;
+    if (model && alias !== undefined) {
+      const pointer = await this.dataSource
+        .getRepository(ModelAliasEntity)
+        .findOneBy({ modelId: model.id, name: alias });
+      if (!pointer?.modelVersionId) {
+        throw new DomainError(
+          ErrorCode.AliasNotFound,
+          `baseModel: model ${name} has no alias ${alias} pointing at a version`,
+          [{ field: 'baseModel.alias', reason: 'no such alias' }],
+        );
+      }
+      version = await this.modelVersions.findOneBy({ id: pointer.modelVersionId });
+    } else if (model) {
+      version = await this.modelVersions.findOne({
+        where: { modelId: model.id, ...(versionNumber ? { version: versionNumber } : { state: 'ready' as const }) },
+        order: { version: 'DESC' },
+      });
+    }
     if (!model || !version) {
       throw DomainError.validation(
         `baseModel: ${name}${versionNumber ? ` v${versionNumber}` : ''} is not a registered model version in this project`,
         [{ field: 'baseModel', reason: 'no such model version' }],
       );
+    }
+    if (version.state === 'deleted') {
+      throw deletedVersionError(name, version);
     }
     const config = (version.manifest.config ?? {}) as Record<string, unknown>;
     return {
@@ -298,6 +328,7 @@ export class JobsService {
       task: version.task,
       config,
       hasTokenizer: version.files.some((file) => file.name === 'tokenizer.json'),
+      alias: alias ?? null,
     };
   }
 

@@ -1,9 +1,24 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const LINEAGE_ENTITY_TYPES = ['dataset_version', 'job', 'checkpoint', 'model_version', 'evaluation'] as const;
+/** Types of lineage nodes; `alias_move` nodes come from alias_history, never from this table. */
+export const LINEAGE_ENTITY_TYPES = [
+  'dataset_version',
+  'job',
+  'checkpoint',
+  'model_version',
+  'evaluation',
+  'alias_move',
+] as const;
 export type LineageEntityType = (typeof LINEAGE_ENTITY_TYPES)[number];
 
-export const LINEAGE_RELATIONS = ['trained_on', 'validated_on', 'fine_tuned_from', 'produced', 'derived_from'] as const;
+export const LINEAGE_RELATIONS = [
+  'trained_on',
+  'validated_on',
+  'fine_tuned_from',
+  'produced',
+  'derived_from',
+  'promoted_to',
+] as const;
 export type LineageRelation = (typeof LINEAGE_RELATIONS)[number];
 
 /**

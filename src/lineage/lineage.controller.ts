@@ -18,7 +18,7 @@ export class LineageController {
   @ApiOperation({
     summary: 'Get the lineage of an entity',
     description:
-      'The graph of datasets versions, transforms, jobs, checkpoints and model versions around one entity: ' +
+      'The graph of datasets versions, transforms, jobs, checkpoints, model versions and alias moves around one entity: ' +
       'upstream (what it was made from, back to the original upload), downstream (what was made from it, ' +
       'deleted data versions included) or both, up to `depth` edges away.',
   })

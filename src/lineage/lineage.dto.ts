@@ -90,7 +90,7 @@ export class LineageEdgeDto {
 
   @ApiProperty({
     description:
-      'trained_on, validated_on (data -> job), fine_tuned_from (base model -> job), produced (job -> model version or checkpoint), derived_from (parent -> transformed dataset version).',
+      'trained_on, validated_on (data -> job), fine_tuned_from (base model -> job), produced (job -> model version or checkpoint), derived_from (parent -> transformed dataset version), promoted_to (model version -> the alias move that pointed an alias at it).',
     enum: LINEAGE_RELATIONS,
   })
   relation: LineageRelation;

@@ -21,8 +21,8 @@ export interface LineageNodeRow {
 
 /**
  * The project's lineage graph: the recorded edges, plus the links other tables already hold (a
- * transformed dataset version's parent, a checkpoint's job), so that no module has to write them
- * twice. Every query is scoped to one project.
+ * transformed dataset version's parent, a checkpoint's job, an alias moved to a model version),
+ * so that no module has to write them twice. Every query is scoped to one project.
  */
 const EDGES = `
   SELECT from_type, from_id, to_type, to_id, relation FROM lineage_edges WHERE project_id = $1
@@ -30,7 +30,10 @@ const EDGES = `
   SELECT 'dataset_version', parent_version_id, 'dataset_version', id, 'derived_from'
     FROM dataset_versions WHERE project_id = $1 AND parent_version_id IS NOT NULL
   UNION ALL
-  SELECT 'job', job_id, 'checkpoint', id, 'produced' FROM checkpoints WHERE project_id = $1`;
+  SELECT 'job', job_id, 'checkpoint', id, 'produced' FROM checkpoints WHERE project_id = $1
+  UNION ALL
+  SELECT 'model_version', to_version_id, 'alias_move', id, 'promoted_to'
+    FROM alias_history WHERE project_id = $1 AND kind IN ('promoted', 'forced')`;
 
 @Injectable()
 export class LineageRepository {
@@ -118,8 +121,8 @@ export class LineageRepository {
       }
     }
     if (of('model_version').length > 0) {
-      const rows = await this.dataSource.query<Array<{ id: string; name: string; version: number }>>(
-        `SELECT v.id, m.name, v.version FROM model_versions v JOIN registered_models m ON m.id = v.model_id
+      const rows = await this.dataSource.query<Array<{ id: string; name: string; version: number; state: string }>>(
+        `SELECT v.id, m.name, v.version, v.state FROM model_versions v JOIN registered_models m ON m.id = v.model_id
           WHERE v.project_id = $1 AND v.id = ANY($2::uuid[])`,
         [projectId, of('model_version')],
       );
@@ -128,8 +131,43 @@ export class LineageRepository {
           type: 'model_version',
           id: row.id,
           label: `${row.name} v${row.version}`,
-          state: 'ready',
+          state: row.state,
           attributes: { modelName: row.name, version: row.version },
+        });
+      }
+    }
+    if (of('alias_move').length > 0) {
+      const rows = await this.dataSource.query<
+        Array<{
+          id: string;
+          name: string;
+          alias_name: string;
+          kind: string;
+          from_version: number | null;
+          to_version: number;
+          actor_key_id: string | null;
+          created_at: Date;
+        }>
+      >(
+        `SELECT h.id, m.name, h.alias_name, h.kind, h.from_version, h.to_version, h.actor_key_id, h.created_at
+           FROM alias_history h JOIN registered_models m ON m.id = h.model_id
+          WHERE h.project_id = $1 AND h.id = ANY($2::uuid[])`,
+        [projectId, of('alias_move')],
+      );
+      for (const row of rows) {
+        nodes.push({
+          type: 'alias_move',
+          id: row.id,
+          label: `${row.name}@${row.alias_name} -> v${row.to_version}`,
+          state: row.kind,
+          attributes: {
+            modelName: row.name,
+            alias: row.alias_name,
+            fromVersion: row.from_version,
+            version: row.to_version,
+            movedByKeyId: row.actor_key_id,
+            movedAt: row.created_at.toISOString(),
+          },
         });
       }
     }

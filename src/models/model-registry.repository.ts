@@ -32,7 +32,7 @@ export class ModelRegistryRepository {
       .createQueryBuilder()
       .insert()
       .into(RegisteredModelEntity)
-      .values({ projectId, name: modelName, description: '', createdByKeyId })
+      .values({ projectId, name: modelName, description: null, createdByKeyId })
       .orIgnore()
       .execute();
     const model = await manager.getRepository(RegisteredModelEntity).findOneOrFail({

@@ -2,6 +2,13 @@ import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, 
 import { RegisteredModelEntity } from './registered-model.entity.js';
 
 /**
+ * A version is recorded only once every file is stored and checked (so it starts `ready`); a
+ * deleted version keeps its row, lineage and history as a tombstone without files.
+ */
+export const MODEL_VERSION_STATES = ['ready', 'deleted'] as const;
+export type ModelVersionState = (typeof MODEL_VERSION_STATES)[number];
+
+/**
  * An immutable model version: a folder in the ArtifactStore (`manifest.json`, `model.safetensors`,
  * optional `tokenizer.json`) made by a job or an import.
  */
@@ -9,6 +16,7 @@ import { RegisteredModelEntity } from './registered-model.entity.js';
 @Index('uq_model_versions_number', ['modelId', 'version'], { unique: true })
 @Index('ix_model_versions_source_job', ['sourceJobId'], { unique: true, where: 'source_job_id IS NOT NULL' })
 @Check('ck_model_versions_family', `family IN ('gpt2', 'mlp')`)
+@Check('ck_model_versions_state', `state IN ('ready', 'deleted')`)
 export class ModelVersionEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -61,6 +69,15 @@ export class ModelVersionEntity {
 
   @Column({ type: 'uuid', nullable: true })
   createdByKeyId: string | null;
+
+  @Column({ type: 'text', default: 'ready' })
+  state: ModelVersionState;
+
+  @Column({ type: 'timestamptz', precision: 3, nullable: true })
+  deletedAt: Date | null;
+
+  @Column({ type: 'uuid', nullable: true })
+  deletedByKeyId: string | null;
 
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   createdAt: Date;

@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
-import { Controller, Get, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import {
   ApiBadRequestResponse,
   ApiBody,
+  ApiConflictResponse,
   ApiConsumes,
   ApiCreatedResponse,
+  ApiGoneResponse,
   ApiNotFoundResponse,
   ApiPayloadTooLargeResponse,
   ApiUnsupportedMediaTypeResponse,
@@ -27,6 +29,7 @@ import {
   ModelVersionListDto,
   RegisteredModelDto,
   RegisteredModelListDto,
+  UpdateModelDto,
 } from './model.dto.js';
 import { ModelsService } from './models.service.js';
 
@@ -60,6 +63,24 @@ export class ModelsController {
     @Param('modelName', modelNameParam) modelName: string,
   ): Promise<RegisteredModelDto> {
     return this.modelsService.getModel(principal, modelName);
+  }
+
+  @Patch(':modelName')
+  @Authenticated({ scope: 'models:write' })
+  @ApiOperation({
+    summary: 'Update a model',
+    description:
+      'Descriptive fields (description, intended use, out-of-scope use, limitations, tags) with JSON merge ' +
+      'semantics: an absent field is unchanged, null clears it.',
+  })
+  @ApiOkResponse({ type: RegisteredModelDto })
+  @ApiNotFoundResponse({ description: 'No such model in this project.', type: ErrorResponseDto })
+  updateModel(
+    @CurrentPrincipal() principal: Principal,
+    @Param('modelName', modelNameParam) modelName: string,
+    @Body() body: UpdateModelDto,
+  ): Promise<RegisteredModelDto> {
+    return this.modelsService.updateModel(principal, modelName, body);
   }
 
   @Get(':modelName/versions')
@@ -126,6 +147,26 @@ export class ModelsController {
     return this.modelsService.getVersion(principal, modelName, version);
   }
 
+  @Delete(':modelName/versions/:version')
+  @Authenticated({ scope: 'models:write' })
+  @ApiOperation({
+    summary: 'Delete a model version',
+    description:
+      'Removes the files and keeps the row as a tombstone (state `deleted`) with its lineage and history. ' +
+      'Refused (409 `model_version_in_use`, naming them) while an alias points at it or an unfinished job ' +
+      'fine-tunes from it. Deleting a deleted version answers the tombstone.',
+  })
+  @ApiOkResponse({ type: ModelVersionDto })
+  @ApiNotFoundResponse({ description: 'No such model or version in this project.', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'An alias or an unfinished job uses the version.', type: ErrorResponseDto })
+  deleteModelVersion(
+    @CurrentPrincipal() principal: Principal,
+    @Param('modelName', modelNameParam) modelName: string,
+    @Param('version', positiveIntParam('version')) version: number,
+  ): Promise<ModelVersionDto> {
+    return this.modelsService.deleteVersion(principal, modelName, version);
+  }
+
   @Get(':modelName/versions/:version/download')
   @Authenticated({ scope: 'models:read' })
   @ApiOperation({
@@ -139,6 +180,7 @@ export class ModelsController {
   @ApiProduces('application/x-tar', 'application/zip')
   @ApiOkResponse({ description: 'The archive.', schema: { type: 'string', format: 'binary' } })
   @ApiNotFoundResponse({ description: 'No such model or version in this project.', type: ErrorResponseDto })
+  @ApiGoneResponse({ description: '`model_version_deleted`: the version was deleted.', type: ErrorResponseDto })
   async downloadModelVersion(
     @CurrentPrincipal() principal: Principal,
     @Param('modelName', modelNameParam) modelName: string,

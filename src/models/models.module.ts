@@ -1,8 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LineageEdgeEntity } from '../lineage/lineage-edge.entity.js';
+import { AliasHistoryEntity } from './alias-history.entity.js';
+import { GateFactsRepository } from './gates/gate-facts.repository.js';
+import { PromotionGateEvaluator } from './gates/promotion-gate-evaluator.js';
+import { ModelAliasEntity } from './model-alias.entity.js';
+import { ModelAliasesController } from './model-aliases.controller.js';
+import { ModelAliasesService } from './model-aliases.service.js';
 import { ModelBundleExporter } from './model-export.js';
 import { ModelImporter } from './model-import.js';
+import { ModelLineageSummaryRepository } from './model-lineage-summary.repository.js';
 import { ModelRegistryRepository } from './model-registry.repository.js';
 import { ModelVersionEntity } from './model-version.entity.js';
 import { ModelsController } from './models.controller.js';
@@ -10,9 +17,26 @@ import { ModelsService } from './models.service.js';
 import { RegisteredModelEntity } from './registered-model.entity.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([RegisteredModelEntity, ModelVersionEntity, LineageEdgeEntity])],
-  controllers: [ModelsController],
-  providers: [ModelsService, ModelRegistryRepository, ModelBundleExporter, ModelImporter],
+  imports: [
+    TypeOrmModule.forFeature([
+      RegisteredModelEntity,
+      ModelVersionEntity,
+      ModelAliasEntity,
+      AliasHistoryEntity,
+      LineageEdgeEntity,
+    ]),
+  ],
+  controllers: [ModelsController, ModelAliasesController],
+  providers: [
+    ModelsService,
+    ModelAliasesService,
+    ModelRegistryRepository,
+    ModelLineageSummaryRepository,
+    GateFactsRepository,
+    PromotionGateEvaluator,
+    ModelBundleExporter,
+    ModelImporter,
+  ],
   exports: [ModelsService, ModelRegistryRepository],
 })
 export class ModelsModule {}

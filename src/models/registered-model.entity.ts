@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** A named model in a project's registry; its versions hold the weights. */
 @Entity('registered_models')
@@ -13,12 +13,28 @@ export class RegisteredModelEntity {
   @Column({ type: 'text' })
   name: string;
 
-  @Column({ type: 'text' })
-  description: string;
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  /** What the model is for (a model card's "intended use"). */
+  @Column({ type: 'text', nullable: true })
+  intendedUse: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  outOfScopeUse: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  limitations: string | null;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  tags: string[];
 
   @Column({ type: 'uuid', nullable: true })
   createdByKeyId: string | null;
 
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz', precision: 3 })
+  updatedAt: Date;
 }

@@ -10,6 +10,8 @@ import { JobEventEntity } from '../../jobs/job-event.entity.js';
 import { JobMetricEntity } from '../../jobs/job-metric.entity.js';
 import { JobEntity } from '../../jobs/job.entity.js';
 import { LineageEdgeEntity } from '../../lineage/lineage-edge.entity.js';
+import { AliasHistoryEntity } from '../../models/alias-history.entity.js';
+import { ModelAliasEntity } from '../../models/model-alias.entity.js';
 import { ModelVersionEntity } from '../../models/model-version.entity.js';
 import { RegisteredModelEntity } from '../../models/registered-model.entity.js';
 
@@ -23,6 +25,8 @@ export const ENTITIES = [
   QualityReportEntity,
   RegisteredModelEntity,
   ModelVersionEntity,
+  ModelAliasEntity,
+  AliasHistoryEntity,
   LineageEdgeEntity,
   JobEntity,
   JobEventEntity,

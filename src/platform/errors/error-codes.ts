@@ -21,6 +21,14 @@ export enum ErrorCode {
   RouteNotFound = 'route_not_found',
   MethodNotAllowed = 'method_not_allowed',
   Conflict = 'conflict',
+  /** A model version that was deleted: its row remains, its files are gone. */
+  ModelVersionDeleted = 'model_version_deleted',
+  /** A model version that an alias or an unfinished job still uses. */
+  ModelVersionInUse = 'model_version_in_use',
+  /** A promotion that failed one or more of the alias's gates; details hold the gate report. */
+  PromotionBlocked = 'promotion_blocked',
+  /** A model alias that does not exist or points at no version. */
+  AliasNotFound = 'alias_not_found',
   RateLimited = 'rate_limited',
   ServiceUnavailable = 'service_unavailable',
   Internal = 'internal_error',
@@ -40,12 +48,17 @@ export function statusForCode(code: ErrorCode): number {
       return 403;
     case ErrorCode.NotFound:
     case ErrorCode.RouteNotFound:
+    case ErrorCode.AliasNotFound:
       return 404;
     case ErrorCode.MethodNotAllowed:
       return 405;
     case ErrorCode.Conflict:
     case ErrorCode.InvalidState:
+    case ErrorCode.ModelVersionInUse:
+    case ErrorCode.PromotionBlocked:
       return 409;
+    case ErrorCode.ModelVersionDeleted:
+      return 410;
     case ErrorCode.PayloadTooLarge:
       return 413;
     case ErrorCode.UnsupportedMediaType:
