@@ -130,6 +130,22 @@ function chatSegments(row: DatasetRecord, schema: DatasetSchema): Array<{ text: 
   return segments;
 }
 
+/**
+ * The text a causal LM continues for a row, laid out as training laid its examples out: the input
+ * fields (causal-lm, prompt-completion), or the conversation so far followed by the assistant's turn
+ * (chat).
+ */
+export function promptText(row: DatasetRecord, task: DatasetTask, schema: DatasetSchema): string {
+  if (task === 'chat') {
+    return (
+      chatSegments(row, schema)
+        .map((segment) => segment.text)
+        .join('') + 'assistant: '
+    );
+  }
+  return fieldText(row, schema.inputFields);
+}
+
 export function classLabels(rows: DatasetRecord[], schema: DatasetSchema): string[] {
   const labels = new Set<string>();
   for (const row of rows) {
