@@ -1103,6 +1103,99 @@ export type ModelVersionListDto = {
     nextCursor: string | null;
 };
 
+export type PredictionDto = {
+    /**
+     * Classification: the most probable label.
+     */
+    label?: string;
+    /**
+     * Classification: the probability of every label.
+     */
+    probabilities?: {
+        [key: string]: number;
+    };
+    /**
+     * Regression: the value, in the training target's units.
+     */
+    value?: number;
+    /**
+     * Generation: the generated text (without the prompt).
+     */
+    text?: string;
+    /**
+     * Generation: tokens of the prompt.
+     */
+    promptTokens?: number;
+    /**
+     * Generation: tokens generated.
+     */
+    completionTokens?: number;
+    /**
+     * Generation: `stop` (end of text or a stop sequence) or `length` (maxNewTokens reached).
+     */
+    finishReason?: 'stop' | 'length';
+};
+
+export type PredictResponseDto = {
+    /**
+     * The model.
+     */
+    model: string;
+    /**
+     * The version that answered.
+     */
+    version: number;
+    /**
+     * Id of the version that answered.
+     */
+    modelVersionId: string;
+    /**
+     * The head that answered.
+     */
+    task: 'classification' | 'regression' | 'causal-lm';
+    /**
+     * One prediction per input, in order.
+     */
+    predictions: Array<PredictionDto>;
+};
+
+export type PredictRequestDto = {
+    /**
+     * The inputs, one object per prediction, keyed by the model's input fields (the fields it was trained on: `text` for a text classifier, `prompt` for a prompt-completion model, `messages` for a chat model, the feature columns for an mlp). At most INFERENCE_MAX_BATCH of them.
+     */
+    inputs: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Generation: most tokens to generate per input (at most INFERENCE_MAX_NEW_TOKENS).
+     */
+    maxNewTokens?: number;
+    /**
+     * Generation: sampling temperature; 0 is greedy (always the most likely token).
+     */
+    temperature?: number;
+    /**
+     * Generation: sample from the k most likely tokens only; 0 keeps all.
+     */
+    topK?: number;
+    /**
+     * Generation: nucleus sampling, the smallest set of most likely tokens reaching this probability.
+     */
+    topP?: number;
+    /**
+     * Generation: the text ends before the first of these; it is not included.
+     */
+    stopSequences?: Array<string>;
+    /**
+     * Generation: the same seed, version, inputs and options give the same text. Random when absent.
+     */
+    seed?: number;
+    /**
+     * Generation: answer as a server-sent event stream (text/event-stream) of `token` events and one final `done` event instead of one JSON body.
+     */
+    stream?: boolean;
+};
+
 export type BaseModelRefDto = {
     /**
      * Registered model name in this project.
@@ -3234,6 +3327,78 @@ export type DownloadModelVersionResponses = {
 };
 
 export type DownloadModelVersionResponse = DownloadModelVersionResponses[keyof DownloadModelVersionResponses];
+
+export type PredictData = {
+    body: PredictRequestDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        modelName: string;
+    };
+    query: {
+        /**
+         * The model version that answers.
+         */
+        version: number;
+    };
+    url: '/api/v1/models/{modelName}/predict';
+};
+
+export type PredictErrors = {
+    /**
+     * The request is invalid: too many inputs, an input that does not fit the model's fields, or options its head does not take.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The version's files cannot be loaded as a model.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * This replica runs no inference workers.
+     *
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type PredictError = PredictErrors[keyof PredictErrors];
+
+export type PredictResponses = {
+    /**
+     * One prediction per input, and the version that answered.
+     */
+    200: PredictResponseDto;
+};
+
+export type PredictResponse = PredictResponses[keyof PredictResponses];
 
 export type ListJobsData = {
     body?: never;
