@@ -14,6 +14,9 @@ import { ModelRegistryRepository } from './model-registry.repository.js';
 import { ModelVersionEntity } from './model-version.entity.js';
 import { ModelsController } from './models.controller.js';
 import { ModelsService } from './models.service.js';
+import { PredictionsController } from './predictions.controller.js';
+import { PredictionsService } from './predictions.service.js';
+import { InferencePool } from '../trainer/pool/inference-pool.js';
 import { RegisteredModelEntity } from './registered-model.entity.js';
 
 @Module({
@@ -26,7 +29,7 @@ import { RegisteredModelEntity } from './registered-model.entity.js';
       LineageEdgeEntity,
     ]),
   ],
-  controllers: [ModelsController, ModelAliasesController],
+  controllers: [ModelsController, ModelAliasesController, PredictionsController],
   providers: [
     ModelsService,
     ModelAliasesService,
@@ -36,7 +39,9 @@ import { RegisteredModelEntity } from './registered-model.entity.js';
     PromotionGateEvaluator,
     ModelBundleExporter,
     ModelImporter,
+    PredictionsService,
+    InferencePool,
   ],
-  exports: [ModelsService, ModelRegistryRepository],
+  exports: [ModelsService, ModelRegistryRepository, InferencePool],
 })
 export class ModelsModule {}

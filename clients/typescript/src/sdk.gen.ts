@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DeleteModelVersionData, DeleteModelVersionErrors, DeleteModelVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetAliasData, GetAliasErrors, GetAliasGatesData, GetAliasGatesErrors, GetAliasGatesResponses, GetAliasResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListAliasesData, ListAliasesErrors, ListAliasesResponses, ListAliasHistoryData, ListAliasHistoryErrors, ListAliasHistoryResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, PauseJobData, PauseJobErrors, PauseJobResponses, PromoteAliasData, PromoteAliasErrors, PromoteAliasResponses, PutAliasGatesData, PutAliasGatesErrors, PutAliasGatesResponses, RemoveAliasData, RemoveAliasErrors, RemoveAliasResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UpdateModelData, UpdateModelErrors, UpdateModelResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, PauseJobData, PauseJobErrors, PauseJobResponses, PredictData, PredictErrors, PredictResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -307,21 +307,6 @@ export const getModel = <ThrowOnError extends boolean = false>(options: Options<
 });
 
 /**
- * Update a model
- *
- * Descriptive fields (description, intended use, out-of-scope use, limitations, tags) with JSON merge semantics: an absent field is unchanged, null clears it.
- */
-export const updateModel = <ThrowOnError extends boolean = false>(options: Options<UpdateModelData, ThrowOnError>) => (options.client ?? client).patch<UpdateModelResponses, UpdateModelErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
  * List model versions
  *
  * Versions of a model, newest first.
@@ -349,17 +334,6 @@ export const importModelVersion = <ThrowOnError extends boolean = false>(options
 });
 
 /**
- * Delete a model version
- *
- * Removes the files and keeps the row as a tombstone (state `deleted`) with its lineage and history. Refused (409 `model_version_in_use`, naming them) while an alias points at it or an unfinished job fine-tunes from it. Deleting a deleted version answers the tombstone.
- */
-export const deleteModelVersion = <ThrowOnError extends boolean = false>(options: Options<DeleteModelVersionData, ThrowOnError>) => (options.client ?? client).delete<DeleteModelVersionResponses, DeleteModelVersionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/versions/{version}',
-    ...options
-});
-
-/**
  * Get a model version
  *
  * Manifest, files, metrics and source job of one version.
@@ -382,83 +356,13 @@ export const downloadModelVersion = <ThrowOnError extends boolean = false>(optio
 });
 
 /**
- * List aliases
+ * Predict with a model version
  *
- * Aliases of a model (including removed ones, which point at no version), with their gates.
+ * Runs a batch of inputs through one version: a classifier answers the label and the probability of every label, a regression model the value in its target's units, a causal LM generated text (greedy at temperature 0, else sampled with top-k and top-p; the same seed gives the same text). Inputs are checked against the model's input fields. Answered off the main thread by inference workers that keep recently used models loaded. With `stream: true` the answer is `text/event-stream`: `token` events (`data: {"index": 0, "text": "..."}`, text of input `index` as it is generated), then one `done` event whose data is the whole JSON response, or an `error` event (`data: {"code": "...", "message": "..."}`) if the generation fails after it began. Every event is `event: <name>` and one `data:` line of JSON.
  */
-export const listAliases = <ThrowOnError extends boolean = false>(options: Options<ListAliasesData, ThrowOnError>) => (options.client ?? client).get<ListAliasesResponses, ListAliasesErrors, ThrowOnError>({
+export const predict = <ThrowOnError extends boolean = false>(options: Options<PredictData, ThrowOnError>) => (options.client ?? client).post<PredictResponses, PredictErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/aliases',
-    ...options
-});
-
-/**
- * Remove an alias
- *
- * The alias stops pointing at any version; its gates and history stay. Answers the history entry.
- */
-export const removeAlias = <ThrowOnError extends boolean = false>(options: Options<RemoveAliasData, ThrowOnError>) => (options.client ?? client).delete<RemoveAliasResponses, RemoveAliasErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/aliases/{alias}',
-    ...options
-});
-
-/**
- * Get an alias
- *
- * The version the alias points at, or with `at` the version it pointed at at that instant (time travel). 404 when it pointed at nothing then.
- */
-export const getAlias = <ThrowOnError extends boolean = false>(options: Options<GetAliasData, ThrowOnError>) => (options.client ?? client).get<GetAliasResponses, GetAliasErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/aliases/{alias}',
-    ...options
-});
-
-/**
- * List alias history
- *
- * Every move and attempt (promoted, forced, blocked, removed), newest first, with gate reports.
- */
-export const listAliasHistory = <ThrowOnError extends boolean = false>(options: Options<ListAliasHistoryData, ThrowOnError>) => (options.client ?? client).get<ListAliasHistoryResponses, ListAliasHistoryErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/aliases/{alias}/history',
-    ...options
-});
-
-/**
- * Get promotion gates
- *
- * The rules a version must pass to be promoted.
- */
-export const getAliasGates = <ThrowOnError extends boolean = false>(options: Options<GetAliasGatesData, ThrowOnError>) => (options.client ?? client).get<GetAliasGatesResponses, GetAliasGatesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/aliases/{alias}/gates',
-    ...options
-});
-
-/**
- * Set promotion gates
- *
- * Replaces the rules; creates the alias (pointing at no version) if it does not exist.
- */
-export const putAliasGates = <ThrowOnError extends boolean = false>(options: Options<PutAliasGatesData, ThrowOnError>) => (options.client ?? client).put<PutAliasGatesResponses, PutAliasGatesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/aliases/{alias}/gates',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * Promote a version to an alias
- *
- * Runs every gate of the alias against the version and moves the alias only if all pass (200 with the report). Otherwise 409 `promotion_blocked`, one detail per gate (field `gates.N`, reason, kind, passed, figures), and the attempt is recorded as blocked. `force: true` with a reason (admin scope) moves it anyway, recorded as forced with the report. The alias is created on first promotion.
- */
-export const promoteAlias = <ThrowOnError extends boolean = false>(options: Options<PromoteAliasData, ThrowOnError>) => (options.client ?? client).post<PromoteAliasResponses, PromoteAliasErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/aliases/{alias}/promote',
+    url: '/api/v1/models/{modelName}/predict',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -587,7 +491,7 @@ export const getTrainerStatus = <ThrowOnError extends boolean = false>(options?:
 /**
  * Get the lineage of an entity
  *
- * The graph of datasets versions, transforms, jobs, checkpoints, model versions and alias moves around one entity: upstream (what it was made from, back to the original upload), downstream (what was made from it, deleted data versions included) or both, up to `depth` edges away.
+ * The graph of datasets versions, transforms, jobs, checkpoints and model versions around one entity: upstream (what it was made from, back to the original upload), downstream (what was made from it, deleted data versions included) or both, up to `depth` edges away.
  */
 export const getLineage = <ThrowOnError extends boolean = false>(options: Options<GetLineageData, ThrowOnError>) => (options.client ?? client).get<GetLineageResponses, GetLineageErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

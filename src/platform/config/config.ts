@@ -150,6 +150,30 @@ export class EnvironmentVariables {
   TRAINER_HOLD_AT_STEPS?: string;
 
   @IsOptional()
+  @IntegerIn(0, 64)
+  INFERENCE_WORKERS?: number;
+
+  @IsOptional()
+  @IsString()
+  @Matches(SIZE_PATTERN, { message: 'INFERENCE_CACHE_BYTES must be a size such as 2gb, 500mb or 1048576' })
+  INFERENCE_CACHE_BYTES?: string;
+
+  @IsOptional()
+  @IntegerIn(1, 10_000)
+  INFERENCE_MAX_BATCH?: number;
+
+  @IsOptional()
+  @IntegerIn(1, 100_000)
+  INFERENCE_MAX_NEW_TOKENS?: number;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,9}(,\d{1,9})*$/, {
+    message: 'INFERENCE_HOLD_AT_TOKENS must be token counts such as 3 or 2,5',
+  })
+  INFERENCE_HOLD_AT_TOKENS?: string;
+
+  @IsOptional()
   @IntegerIn(1, 3600)
   JOB_LEASE_SECONDS?: number;
 
@@ -293,6 +317,18 @@ export interface AppConfig {
    * a replica at a known step. Empty in production.
    */
   trainerHoldAtSteps: number[];
+  inference: {
+    /** Inference worker threads; 0 means this replica answers no predictions (503). */
+    workers: number;
+    /** Bytes of loaded models one inference worker keeps (least recently used out first). */
+    cacheBytes: number;
+    /** Most inputs in one prediction request. */
+    maxBatch: number;
+    /** Most tokens one generation may ask for. */
+    maxNewTokens: number;
+    /** Tests: generations wait after this many tokens until released. Empty in production. */
+    holdAtTokens: number[];
+  };
   jobs: {
     /** A running job's lease; a replica that stops renewing it (killed) loses the job after this long. */
     leaseSeconds: number;
@@ -396,6 +432,13 @@ export function loadConfig(
     trainerSlots: env.TRAINER_SLOTS,
     trainerMemoryBudget: env.TRAINER_MEMORY_BUDGET ? parseSize(env.TRAINER_MEMORY_BUDGET) : undefined,
     trainerHoldAtSteps: env.TRAINER_HOLD_AT_STEPS ? env.TRAINER_HOLD_AT_STEPS.split(',').map(Number) : [],
+    inference: {
+      workers: env.INFERENCE_WORKERS ?? 1,
+      cacheBytes: parseSize(env.INFERENCE_CACHE_BYTES ?? '1gb'),
+      maxBatch: env.INFERENCE_MAX_BATCH ?? 64,
+      maxNewTokens: env.INFERENCE_MAX_NEW_TOKENS ?? 256,
+      holdAtTokens: env.INFERENCE_HOLD_AT_TOKENS ? env.INFERENCE_HOLD_AT_TOKENS.split(',').map(Number) : [],
+    },
     jobs: {
       leaseSeconds: env.JOB_LEASE_SECONDS ?? 30,
       pollMs: env.JOB_POLL_MS ?? 1000,

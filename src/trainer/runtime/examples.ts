@@ -130,6 +130,22 @@ function chatSegments(row: DatasetRecord, schema: DatasetSchema): Array<{ text: 
   return segments;
 }
 
+/**
+ * The text a causal LM continues for a row, laid out as training laid its examples out: the input
+ * fields (causal-lm, prompt-completion), or the conversation so far followed by the assistant's turn
+ * (chat).
+ */
+export function promptText(row: DatasetRecord, task: DatasetTask, schema: DatasetSchema): string {
+  if (task === 'chat') {
+    return (
+      chatSegments(row, schema)
+        .map((segment) => segment.text)
+        .join('') + 'assistant: '
+    );
+  }
+  return fieldText(row, schema.inputFields);
+}
+
 export function classLabels(rows: DatasetRecord[], schema: DatasetSchema): string[] {
   const labels = new Set<string>();
   for (const row of rows) {
@@ -388,6 +404,11 @@ export interface BuildOptions {
   sequenceLength: number;
   tokenizer: Tokenizer | null;
   preprocessing: Preprocessing;
+  /**
+   * Prediction: keep every row, in order, and read no label or target (a classification or
+   * regression example per row). Training and evaluation leave it unset and drop unlabelled rows.
+   */
+  unlabelled?: boolean;
 }
 
 export function buildExamples(rows: DatasetRecord[], options: BuildOptions): ExampleSet {
@@ -407,7 +428,9 @@ export function buildExamples(rows: DatasetRecord[], options: BuildOptions): Exa
   };
   // Rows whose label is missing or unknown cannot teach a supervised head: drop them.
   let usable = rows;
-  if (head === 'classification') {
+  if (options.unlabelled) {
+    // Prediction reads no label: every row stays.
+  } else if (head === 'classification') {
     const labels = preprocessing.labels ?? [];
     usable = rows.filter((row) => labels.includes(scalarText(labelOf(row, schema))));
   } else if (head === 'regression') {
@@ -439,6 +462,9 @@ export function buildExamples(rows: DatasetRecord[], options: BuildOptions): Exa
     set.tokenCount = usable.length * width;
   } else {
     throw new ExampleError('no tokenizer and no feature preprocessing: nothing to encode the rows with');
+  }
+  if (options.unlabelled) {
+    return set;
   }
   if (head === 'classification') {
     const labels = preprocessing.labels!;
