@@ -3,7 +3,16 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn 
 export const LINEAGE_ENTITY_TYPES = ['dataset_version', 'job', 'checkpoint', 'model_version', 'evaluation'] as const;
 export type LineageEntityType = (typeof LINEAGE_ENTITY_TYPES)[number];
 
-export const LINEAGE_RELATIONS = ['trained_on', 'validated_on', 'fine_tuned_from', 'produced', 'derived_from'] as const;
+export const LINEAGE_RELATIONS = [
+  'trained_on',
+  'validated_on',
+  'fine_tuned_from',
+  'produced',
+  'derived_from',
+  'evaluated',
+  'evaluated_on',
+  'compared_with',
+] as const;
 export type LineageRelation = (typeof LINEAGE_RELATIONS)[number];
 
 /**

@@ -21,7 +21,7 @@ export interface LineageNodeRow {
 
 /**
  * The project's lineage graph: the recorded edges, plus the links other tables already hold (a
- * transformed dataset version's parent, a checkpoint's job), so that no module has to write them
+ * transformed dataset version's parent, a checkpoint's job, an evaluation's model and data), so that no module has to write them
  * twice. Every query is scoped to one project.
  */
 const EDGES = `
@@ -30,7 +30,14 @@ const EDGES = `
   SELECT 'dataset_version', parent_version_id, 'dataset_version', id, 'derived_from'
     FROM dataset_versions WHERE project_id = $1 AND parent_version_id IS NOT NULL
   UNION ALL
-  SELECT 'job', job_id, 'checkpoint', id, 'produced' FROM checkpoints WHERE project_id = $1`;
+  SELECT 'job', job_id, 'checkpoint', id, 'produced' FROM checkpoints WHERE project_id = $1
+  UNION ALL
+  SELECT 'model_version', model_version_id, 'evaluation', id, 'evaluated' FROM evaluations WHERE project_id = $1
+  UNION ALL
+  SELECT 'dataset_version', dataset_version_id, 'evaluation', id, 'evaluated_on' FROM evaluations WHERE project_id = $1
+  UNION ALL
+  SELECT 'model_version', baseline_model_version_id, 'evaluation', id, 'compared_with'
+    FROM evaluations WHERE project_id = $1 AND baseline_model_version_id IS NOT NULL`;
 
 @Injectable()
 export class LineageRepository {
@@ -145,6 +152,31 @@ export class LineageRepository {
           label: `checkpoint at step ${row.step}${row.is_best ? ' (best)' : ''}`,
           state: null,
           attributes: { jobId: row.job_id, step: row.step },
+        });
+      }
+    }
+    if (of('evaluation').length > 0) {
+      const rows = await this.dataSource.query<
+        Array<{
+          id: string;
+          model_name: string;
+          model_version: number;
+          dataset_name: string;
+          dataset_version: number;
+          status: string;
+        }>
+      >(
+        `SELECT id, model_name, model_version, dataset_name, dataset_version, status FROM evaluations
+          WHERE project_id = $1 AND id = ANY($2::uuid[])`,
+        [projectId, of('evaluation')],
+      );
+      for (const row of rows) {
+        nodes.push({
+          type: 'evaluation',
+          id: row.id,
+          label: `${row.model_name} v${row.model_version} on ${row.dataset_name} v${row.dataset_version}`,
+          state: row.status,
+          attributes: { evaluationId: row.id, modelName: row.model_name, modelVersion: row.model_version },
         });
       }
     }

@@ -10,6 +10,7 @@ import { JobEventEntity } from '../../jobs/job-event.entity.js';
 import { JobMetricEntity } from '../../jobs/job-metric.entity.js';
 import { JobEntity } from '../../jobs/job.entity.js';
 import { LineageEdgeEntity } from '../../lineage/lineage-edge.entity.js';
+import { EvaluationEntity } from '../../evaluation/evaluation.entity.js';
 import { ModelVersionEntity } from '../../models/model-version.entity.js';
 import { RegisteredModelEntity } from '../../models/registered-model.entity.js';
 
@@ -29,4 +30,5 @@ export const ENTITIES = [
   JobMetricEntity,
   CheckpointEntity,
   IdempotencyKeyEntity,
+  EvaluationEntity,
 ];
