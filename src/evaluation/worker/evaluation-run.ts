@@ -367,7 +367,8 @@ export class EvaluationRun {
       this.start.model.tokenizer !== null ? BpeTokenizer.fromJSON(JSON.parse(this.start.model.tokenizer)) : null;
     const features = (manifest.features ?? null) as FeaturePreprocessing | null;
     const inputFields = training.schema.inputFields;
-    const textInput = tokenizer !== null;
+    // Token models read text; mlp models read a table (their feature preprocessing says how).
+    const textInput = manifest.family === 'gpt2';
     const labelCounts = new Map<number, number>();
     let targetSum = 0;
     let targetCount = 0;
