@@ -388,6 +388,11 @@ export interface BuildOptions {
   sequenceLength: number;
   tokenizer: Tokenizer | null;
   preprocessing: Preprocessing;
+  /**
+   * Prediction: keep every row, in order, and read no label or target (a classification or
+   * regression example per row). Training and evaluation leave it unset and drop unlabelled rows.
+   */
+  unlabelled?: boolean;
 }
 
 export function buildExamples(rows: DatasetRecord[], options: BuildOptions): ExampleSet {
@@ -407,7 +412,9 @@ export function buildExamples(rows: DatasetRecord[], options: BuildOptions): Exa
   };
   // Rows whose label is missing or unknown cannot teach a supervised head: drop them.
   let usable = rows;
-  if (head === 'classification') {
+  if (options.unlabelled) {
+    // Prediction reads no label: every row stays.
+  } else if (head === 'classification') {
     const labels = preprocessing.labels ?? [];
     usable = rows.filter((row) => labels.includes(scalarText(labelOf(row, schema))));
   } else if (head === 'regression') {
@@ -439,6 +446,9 @@ export function buildExamples(rows: DatasetRecord[], options: BuildOptions): Exa
     set.tokenCount = usable.length * width;
   } else {
     throw new ExampleError('no tokenizer and no feature preprocessing: nothing to encode the rows with');
+  }
+  if (options.unlabelled) {
+    return set;
   }
   if (head === 'classification') {
     const labels = preprocessing.labels!;

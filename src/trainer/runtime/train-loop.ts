@@ -14,18 +14,14 @@ import type { DatasetRecord } from '../../datasets/dataset-types.js';
 import { readAllRecords, STORED_FILE_LIMITS } from '../../datasets/parsing/dataset-reader.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../formats/safetensors.js';
 import {
-  gpt2HeadOutput,
   gpt2Hidden,
-  gpt2LmLogits,
   gpt2LmLoss,
-  gpt2ParameterSpecs,
   normalizeGpt2Tensors,
-  poolLastToken,
   trainableParameterNames,
   type Gpt2Config,
   type Gpt2Head,
 } from '../models/gpt2.js';
-import { mlpForward, mlpParameterSpecs, type MlpConfig } from '../models/mlp.js';
+import type { MlpConfig } from '../models/mlp.js';
 import {
   disposeParameters,
   exportParameters,
@@ -37,6 +33,15 @@ import {
   type ParameterSpec,
 } from '../models/parameters.js';
 import { gpt2TrainingFlopsPerToken } from '../models/estimates.js';
+import {
+  architectureParameterSpecs,
+  batchTensors,
+  disposeBatch,
+  modelForward,
+  readFloatTensors,
+  type BatchTensors,
+  type ModelArchitecture,
+} from '../inference/forward.js';
 import { BpeTokenizer } from '../tokenizer/bpe-tokenizer.js';
 import {
   binaryCrossEntropyLoss,
@@ -128,19 +133,6 @@ function toNamedTensors(exported: Map<string, { shape: number[]; data: Float32Ar
     tensors.set(name, { dtype: 'F32', shape: tensor.shape, data: tensor.data });
   }
   return tensors;
-}
-
-function floatTensors(bytes: Uint8Array): Map<string, { dtype: string; shape: number[]; data: Float32Array }> {
-  const decoded = decodeSafetensors(bytes);
-  const result = new Map<string, { dtype: string; shape: number[]; data: Float32Array }>();
-  for (const [name, tensor] of decoded.tensors) {
-    result.set(name, {
-      dtype: 'F32',
-      shape: tensor.shape,
-      data: tensor.data instanceof Float32Array ? tensor.data : Float32Array.from(tensor.data),
-    });
-  }
-  return result;
 }
 
 /** Mixes the run seed with a counter: the dropout seed of one micro-batch. */
@@ -470,7 +462,7 @@ export class TrainingRun {
           : spec.head === 'regression'
             ? { type: 'regression' }
             : { type: 'causal-lm' };
-      this.specs = gpt2ParameterSpecs(this.gpt2Config, this.gpt2Head);
+      this.specs = architectureParameterSpecs(this.architecture());
     } else {
       const config = spec.modelConfig as MlpModelConfig;
       this.mlpConfig = {
@@ -480,12 +472,12 @@ export class TrainingRun {
         activation: config.activation,
         dropout: this.hp.dropout ?? config.dropout,
       };
-      this.specs = mlpParameterSpecs(this.mlpConfig);
+      this.specs = architectureParameterSpecs(this.architecture());
     }
 
     const base = this.start.baseModel;
     if (base && !this.start.resume) {
-      let tensors = floatTensors(base.weights);
+      let tensors = readFloatTensors(base.weights);
       if (spec.family === 'gpt2') {
         tensors = normalizeGpt2Tensors(tensors);
       }
@@ -531,6 +523,12 @@ export class TrainingRun {
     setTrainable(this.params, this.trainable);
   }
 
+  private architecture(): ModelArchitecture {
+    return this.gpt2Config
+      ? { family: 'gpt2', config: this.gpt2Config, head: this.gpt2Head }
+      : { family: 'mlp', config: this.mlpConfig! };
+  }
+
   private createOptimizer(): void {
     const noDecay = new Set(this.specs.filter((spec) => !spec.decay).map((spec) => spec.name));
     this.optimizer = createOptimizer(this.hp.optimizer, { noDecay: (name) => noDecay.has(name) });
@@ -558,67 +556,6 @@ export class TrainingRun {
 
   // ---------------------------------------------------------------- forward and loss
 
-  private batchTensors(set: ExampleSet, indices: ArrayLike<number>) {
-    const size = indices.length;
-    const T = set.sequenceLength;
-    return tf.tidy(() => {
-      const out: {
-        inputIds?: tf.Tensor2D;
-        lengths?: tf.Tensor1D;
-        lossMask?: tf.Tensor2D;
-        features?: tf.Tensor2D;
-        labels?: tf.Tensor1D;
-        targets?: tf.Tensor2D;
-      } = {};
-      if (set.inputIds) {
-        // Trim the batch to its longest example: attention costs T^2.
-        let longest = 1;
-        for (let i = 0; i < size; i += 1) {
-          longest = Math.max(longest, set.lengths![indices[i]]);
-        }
-        const width = longest;
-        const ids = new Int32Array(size * width);
-        const lengths = new Int32Array(size);
-        const mask = set.lossMask ? new Float32Array(size * width) : null;
-        for (let i = 0; i < size; i += 1) {
-          const row = indices[i];
-          ids.set(set.inputIds.subarray(row * T, row * T + width), i * width);
-          lengths[i] = set.lengths![row];
-          if (mask) {
-            mask.set(set.lossMask!.subarray(row * T, row * T + width), i * width);
-          }
-        }
-        out.inputIds = tf.tensor2d(ids, [size, width], 'int32');
-        out.lengths = tf.tensor1d(lengths, 'int32');
-        if (mask) {
-          out.lossMask = tf.tensor2d(mask, [size, width], 'float32');
-        }
-      }
-      if (set.features) {
-        const F = set.featureCount;
-        const features = new Float32Array(size * F);
-        for (let i = 0; i < size; i += 1) {
-          features.set(set.features.subarray(indices[i] * F, indices[i] * F + F), i * F);
-        }
-        out.features = tf.tensor2d(features, [size, F], 'float32');
-      }
-      if (set.labels) {
-        out.labels = tf.tensor1d(
-          Int32Array.from(indices, (row) => set.labels![row]),
-          'int32',
-        );
-      }
-      if (set.targets) {
-        out.targets = tf.tensor2d(
-          Float32Array.from(indices, (row) => set.targets![row]),
-          [size, 1],
-          'float32',
-        );
-      }
-      return out;
-    });
-  }
-
   private tokensIn(set: ExampleSet, indices: ArrayLike<number>): number {
     if (!set.lengths) {
       return indices.length;
@@ -628,18 +565,6 @@ export class TrainingRun {
       tokens += set.lengths[indices[i]];
     }
     return tokens;
-  }
-
-  /** The model's output for a batch: LM logits, class logits, or a regression value. */
-  private forward(batch: ReturnType<TrainingRun['batchTensors']>, training: boolean, seed: number): tf.Tensor {
-    if (this.gpt2Config) {
-      const hidden = gpt2Hidden(this.params, this.gpt2Config, batch.inputIds!, { training, seed });
-      if (this.gpt2Head.type === 'causal-lm') {
-        return gpt2LmLogits(this.params, this.gpt2Config, hidden);
-      }
-      return gpt2HeadOutput(this.params, this.gpt2Config, this.gpt2Head, poolLastToken(hidden, batch.lengths!));
-    }
-    return mlpForward(this.params, this.mlpConfig!, batch.features!, { training, seed });
   }
 
   private classWeights(): number[] | undefined {
@@ -659,7 +584,7 @@ export class TrainingRun {
     return weights;
   }
 
-  private lossOf(output: tf.Tensor, batch: ReturnType<TrainingRun['batchTensors']>): tf.Scalar {
+  private lossOf(output: tf.Tensor, batch: BatchTensors): tf.Scalar {
     const loss = this.hp.loss;
     if (this.spec.head === 'causal-lm') {
       return causalLmLoss(output as tf.Tensor3D, batch.inputIds!, batch.lossMask!);
@@ -691,7 +616,7 @@ export class TrainingRun {
   }
 
   /** The loss of one training micro-batch; the causal-LM head never materialises its [B,T,V] logits. */
-  private trainingLoss(batch: ReturnType<TrainingRun['batchTensors']>, seed: number): tf.Scalar {
+  private trainingLoss(batch: BatchTensors, seed: number): tf.Scalar {
     if (this.gpt2Config && this.gpt2Head.type === 'causal-lm') {
       const hidden = gpt2Hidden(this.params, this.gpt2Config, batch.inputIds!, { training: true, seed });
       return gpt2LmLoss(this.params, this.gpt2Config, hidden, batch.inputIds!, {
@@ -699,7 +624,7 @@ export class TrainingRun {
         labelSmoothing: this.hp.loss.labelSmoothing,
       });
     }
-    return this.lossOf(this.forward(batch, true, seed), batch);
+    return this.lossOf(modelForward(this.params, this.architecture(), batch, { training: true, seed }), batch);
   }
 
   private penalty(): tf.Scalar | null {
@@ -738,7 +663,7 @@ export class TrainingRun {
         if (this.io.control() === CONTROL_CANCEL) {
           throw new Stop(CONTROL_CANCEL);
         }
-        const batch = this.batchTensors(this.train!, indices);
+        const batch = batchTensors(this.train!, indices);
         const seed = stepSeed(this.hp.seed, this.step * accumulation + m + 1_000_003);
         try {
           const { value, grads } = tf.variableGrads(() => {
@@ -776,7 +701,7 @@ export class TrainingRun {
             }
           }
         } finally {
-          Object.values(batch).forEach((tensor) => (tensor as tf.Tensor | undefined)?.dispose());
+          disposeBatch(batch);
         }
       }
       if (summed === null || micro === 0) {
@@ -872,24 +797,24 @@ export class TrainingRun {
     const metrics = new ValidationMetrics(this.spec.head, this.preprocessing.labels, this.preprocessing.targetScaling);
     for (let start = 0; start < set.count; start += batchSize) {
       const indices = all.subarray(start, Math.min(set.count, start + batchSize));
-      const batch = this.batchTensors(set, indices);
+      const batch = batchTensors(set, indices);
       try {
         if (this.spec.head === 'causal-lm') {
           metrics.addLanguageModelBatch(
             tf.tidy(() => {
-              const logits = this.forward(batch, false, 0) as tf.Tensor3D;
+              const logits = modelForward(this.params, this.architecture(), batch, { training: false }) as tf.Tensor3D;
               return causalLmStats(logits, batch.inputIds!, batch.lossMask!);
             }),
           );
         } else {
           const [loss, output] = tf.tidy(() => {
-            const out = this.forward(batch, false, 0);
+            const out = modelForward(this.params, this.architecture(), batch, { training: false });
             return [this.lossOf(out, batch).dataSync()[0], out.dataSync().slice()] as const;
           });
           metrics.addBatch(loss, indices.length, output);
         }
       } finally {
-        Object.values(batch).forEach((tensor) => (tensor as tf.Tensor | undefined)?.dispose());
+        disposeBatch(batch);
       }
     }
     return metrics.result({ labels: set.labels, targets: set.targets });
@@ -968,7 +893,7 @@ export class TrainingRun {
 
   private restore(latest: CheckpointPayload, best: CheckpointPayload | null): void {
     const state = JSON.parse(text(latest.state)) as CheckpointState;
-    const imported = importParameters(this.specs, floatTensors(latest.weights), { strict: true });
+    const imported = importParameters(this.specs, readFloatTensors(latest.weights), { strict: true });
     disposeParameters(this.params);
     this.params = imported.params;
     setTrainable(this.params, this.trainable);
@@ -990,7 +915,7 @@ export class TrainingRun {
     this.selection.restore(
       state,
       best && this.hp.earlyStopping
-        ? new Map([...floatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]))
+        ? new Map([...readFloatTensors(best.weights)].map(([name, tensor]) => [name, tensor.data]))
         : null,
     );
     if (state.overfitting) {
