@@ -47,7 +47,7 @@ function request(message: (requestId: number) => FromWorker): Promise<void> {
 async function startEvaluation(start: StartEvaluation): Promise<void> {
   const control = new Int32Array(start.control);
   const outcome = await new EvaluationRun(start, {
-    loadModel: (files) => loadEvaluatedModel(files),
+    loadModel: (files) => loadEvaluatedModel(files, start.batchSize),
     pull: (stream) =>
       new Promise<Uint8Array | null>((resolve, reject) => {
         const requestId = nextRequest++;
