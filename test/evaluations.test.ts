@@ -201,7 +201,7 @@ describe('evaluations', () => {
     for (const name of ['f1Macro', 'f1Micro', 'f1Weighted', 'logLoss', 'expectedCalibrationError', 'rocAuc', 'prAuc']) {
       assert.equal(typeof result.metrics[name], 'number', name);
     }
-    assert.ok((result.metrics.accuracy as number) > 0.75, `a trained classifier: ${String(result.metrics.accuracy)}`);
+    assert.ok(result.metrics.accuracy > 0.75, `a trained classifier: ${String(result.metrics.accuracy)}`);
 
     assert.deepEqual(result.slices?.map((slice) => slice.value).sort(), ['a', 'b']);
     assert.equal(
@@ -218,10 +218,7 @@ describe('evaluations', () => {
 
     const comparison = result.comparison!;
     const accuracy = comparison.differences.accuracy;
-    assert.equal(
-      accuracy.estimate,
-      (result.metrics.accuracy as number) - (comparison.baselineMetrics.accuracy as number),
-    );
+    assert.equal(accuracy.estimate, result.metrics.accuracy - (comparison.baselineMetrics.accuracy as number));
     assert.ok(accuracy.lower <= accuracy.estimate && accuracy.estimate <= accuracy.upper);
     assert.equal(accuracy.resamples, 500);
     assert.equal(accuracy.seed, 5);

@@ -160,6 +160,8 @@ export class EvaluationRunner implements OnApplicationBootstrap, BeforeApplicati
       }
       const prepared = await this.inputs.prepare(evaluation);
       stored = this.store.put(key, sink);
+      // A run that stops destroys the sink, which rejects the put: expected, and awaited in `finally`.
+      stored.catch(() => undefined);
       const open = async (stream: 'training' | 'evaluation'): Promise<AsyncIterator<Buffer>> => {
         let iterator = streams.get(stream);
         if (!iterator) {

@@ -102,7 +102,7 @@ function io(
 
 const succeeded = (outcome: EvaluationOutcome) => {
   assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
-  return (outcome as Extract<EvaluationOutcome, { status: 'succeeded' }>).result;
+  return outcome.result;
 };
 
 describe('evaluation run (worker side)', () => {
