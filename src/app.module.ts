@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
+import { EvaluationModule } from './evaluation/evaluation.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LineageModule } from './lineage/lineage.module.js';
@@ -65,6 +66,7 @@ export class AppModule {
         ModelsModule,
         JobsModule,
         LineageModule,
+        EvaluationModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

@@ -140,16 +140,24 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     this.ticking = true;
     try {
-      while (this.pool.freeSlots() > 0 && !this.stopping) {
-        const claimed = await this.queue.claim(this.replicaId);
+      while (!this.stopping) {
+        // The slot is reserved before the claim: evaluations share the slots and claim on their own.
+        const placeholder = `claiming:${randomUUID()}`;
+        if (!this.pool.reserve(placeholder)) {
+          break;
+        }
+        let claimed: ClaimedJob | null = null;
+        try {
+          claimed = await this.queue.claim(this.replicaId);
+        } finally {
+          if (!claimed) {
+            this.pool.release(placeholder);
+          }
+        }
         if (!claimed) {
           break;
         }
-        if (!this.pool.reserve(claimed.id)) {
-          // Cannot happen while one tick runs at a time; give the job back rather than sit on it.
-          await this.queue.finish(claimed.id, this.replicaId, { status: 'queued' });
-          break;
-        }
+        this.pool.transferReservation(placeholder, claimed.id);
         this.startExecution(claimed);
       }
     } catch (error) {

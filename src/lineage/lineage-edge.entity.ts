@@ -18,6 +18,9 @@ export const LINEAGE_RELATIONS = [
   'produced',
   'derived_from',
   'promoted_to',
+  'evaluated',
+  'evaluated_on',
+  'compared_with',
 ] as const;
 export type LineageRelation = (typeof LINEAGE_RELATIONS)[number];
 

@@ -21,8 +21,9 @@ export interface LineageNodeRow {
 
 /**
  * The project's lineage graph: the recorded edges, plus the links other tables already hold (a
- * transformed dataset version's parent, a checkpoint's job, an alias moved to a model version),
- * so that no module has to write them twice. Every query is scoped to one project.
+ * transformed dataset version's parent, a checkpoint's job, an alias moved to a model version, an
+ * evaluation's model and data), so that no module has to write them twice. Every query is scoped
+ * to one project.
  */
 const EDGES = `
   SELECT from_type, from_id, to_type, to_id, relation FROM lineage_edges WHERE project_id = $1
@@ -33,7 +34,14 @@ const EDGES = `
   SELECT 'job', job_id, 'checkpoint', id, 'produced' FROM checkpoints WHERE project_id = $1
   UNION ALL
   SELECT 'model_version', to_version_id, 'alias_move', id, 'promoted_to'
-    FROM alias_history WHERE project_id = $1 AND kind IN ('promoted', 'forced')`;
+    FROM alias_history WHERE project_id = $1 AND kind IN ('promoted', 'forced')
+  UNION ALL
+  SELECT 'model_version', model_version_id, 'evaluation', id, 'evaluated' FROM evaluations WHERE project_id = $1
+  UNION ALL
+  SELECT 'dataset_version', dataset_version_id, 'evaluation', id, 'evaluated_on' FROM evaluations WHERE project_id = $1
+  UNION ALL
+  SELECT 'model_version', baseline_model_version_id, 'evaluation', id, 'compared_with'
+    FROM evaluations WHERE project_id = $1 AND baseline_model_version_id IS NOT NULL`;
 
 @Injectable()
 export class LineageRepository {
@@ -183,6 +191,31 @@ export class LineageRepository {
           label: `checkpoint at step ${row.step}${row.is_best ? ' (best)' : ''}`,
           state: null,
           attributes: { jobId: row.job_id, step: row.step },
+        });
+      }
+    }
+    if (of('evaluation').length > 0) {
+      const rows = await this.dataSource.query<
+        Array<{
+          id: string;
+          model_name: string;
+          model_version: number;
+          dataset_name: string;
+          dataset_version: number;
+          status: string;
+        }>
+      >(
+        `SELECT id, model_name, model_version, dataset_name, dataset_version, status FROM evaluations
+          WHERE project_id = $1 AND id = ANY($2::uuid[])`,
+        [projectId, of('evaluation')],
+      );
+      for (const row of rows) {
+        nodes.push({
+          type: 'evaluation',
+          id: row.id,
+          label: `${row.model_name} v${row.model_version} on ${row.dataset_name} v${row.dataset_version}`,
+          state: row.status,
+          attributes: { evaluationId: row.id, modelName: row.model_name, modelVersion: row.model_version },
         });
       }
     }

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, PauseJobData, PauseJobErrors, PauseJobResponses, PredictData, PredictErrors, PredictResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
+import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadEvaluationPredictionsData, DownloadEvaluationPredictionsErrors, DownloadEvaluationPredictionsResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, PauseJobData, PauseJobErrors, PauseJobResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -356,21 +356,6 @@ export const downloadModelVersion = <ThrowOnError extends boolean = false>(optio
 });
 
 /**
- * Predict with a model version
- *
- * Runs a batch of inputs through one version: a classifier answers the label and the probability of every label, a regression model the value in its target's units, a causal LM generated text (greedy at temperature 0, else sampled with top-k and top-p; the same seed gives the same text). Inputs are checked against the model's input fields. Answered off the main thread by inference workers that keep recently used models loaded. With `stream: true` the answer is `text/event-stream`: `token` events (`data: {"index": 0, "text": "..."}`, text of input `index` as it is generated), then one `done` event whose data is the whole JSON response, or an `error` event (`data: {"code": "...", "message": "..."}`) if the generation fails after it began. Every event is `event: <name>` and one `data:` line of JSON.
- */
-export const predict = <ThrowOnError extends boolean = false>(options: Options<PredictData, ThrowOnError>) => (options.client ?? client).post<PredictResponses, PredictErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/models/{modelName}/predict',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
  * List jobs
  *
  * The project's jobs, newest first.
@@ -496,5 +481,64 @@ export const getTrainerStatus = <ThrowOnError extends boolean = false>(options?:
 export const getLineage = <ThrowOnError extends boolean = false>(options: Options<GetLineageData, ThrowOnError>) => (options.client ?? client).get<GetLineageResponses, GetLineageErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/lineage/{entityType}/{entityId}',
+    ...options
+});
+
+/**
+ * List evaluations
+ *
+ * The project's evaluations, newest first; filter by model and version.
+ */
+export const listEvaluations = <ThrowOnError extends boolean = false>(options?: Options<ListEvaluationsData, ThrowOnError>) => (options?.client ?? client).get<ListEvaluationsResponses, ListEvaluationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations',
+    ...options
+});
+
+/**
+ * Evaluate a model version on a dataset version
+ *
+ * Queues an evaluation on the trainer pool: metrics of the model on the data (optionally per slice of a field), reference models fitted on its training data, a predictions file, and, with `baseline`, a paired-bootstrap comparison with another version of the same model. The model, data and baseline are checked first; nothing is queued when a check fails.
+ */
+export const createEvaluation = <ThrowOnError extends boolean = false>(options: Options<CreateEvaluationData, ThrowOnError>) => (options.client ?? client).post<CreateEvaluationResponses, CreateEvaluationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get an evaluation
+ *
+ * Status, progress and, once succeeded, metrics, slices, reference models and the comparison.
+ */
+export const getEvaluation = <ThrowOnError extends boolean = false>(options: Options<GetEvaluationData, ThrowOnError>) => (options.client ?? client).get<GetEvaluationResponses, GetEvaluationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations/{evaluationId}',
+    ...options
+});
+
+/**
+ * Download the predictions of an evaluation
+ *
+ * JSON Lines, one per row of the data in order: `line` (1-based line of the input), `prediction`, `target`, `scored` (false when the row had no usable target), and `probabilities` per label (classification), or `loss`, `tokens`, `correctTokens` (language models).
+ */
+export const downloadEvaluationPredictions = <ThrowOnError extends boolean = false>(options: Options<DownloadEvaluationPredictionsData, ThrowOnError>) => (options.client ?? client).get<DownloadEvaluationPredictionsResponses, DownloadEvaluationPredictionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations/{evaluationId}/predictions',
+    ...options
+});
+
+/**
+ * Cancel an evaluation
+ *
+ * A queued evaluation is cancelled at once; a running one stops before its next batch.
+ */
+export const cancelEvaluation = <ThrowOnError extends boolean = false>(options: Options<CancelEvaluationData, ThrowOnError>) => (options.client ?? client).post<CancelEvaluationResponses, CancelEvaluationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations/{evaluationId}/cancel',
     ...options
 });

@@ -48,7 +48,7 @@ export type ReadinessDto = {
 /**
  * Machine-readable error code.
  */
-export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'transform_output_too_large' | 'exceeds_memory_budget' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
+export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'transform_output_too_large' | 'exceeds_memory_budget' | 'incompatible_data' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
 
 export type ErrorDetailDto = {
     /**
@@ -1863,7 +1863,7 @@ export type LineageEdgeDto = {
     /**
      * trained_on, validated_on (data -> job), fine_tuned_from (base model -> job), produced (job -> model version or checkpoint), derived_from (parent -> transformed dataset version).
      */
-    relation: 'trained_on' | 'validated_on' | 'fine_tuned_from' | 'produced' | 'derived_from';
+    relation: 'trained_on' | 'validated_on' | 'fine_tuned_from' | 'produced' | 'derived_from' | 'evaluated' | 'evaluated_on' | 'compared_with';
 };
 
 export type LineageGraphDto = {
@@ -1887,6 +1887,193 @@ export type LineageGraphDto = {
      * Edges between the entities reached.
      */
     edges: Array<LineageEdgeDto>;
+};
+
+export type EvaluatedModelRefDto = {
+    /**
+     * Registered model name in this project.
+     */
+    name: string;
+    /**
+     * Version number.
+     */
+    version: number;
+};
+
+export type EvaluatedDatasetRefDto = {
+    /**
+     * Dataset name in this project.
+     */
+    name: string;
+    /**
+     * Version number.
+     */
+    version: number;
+};
+
+export type BaselineVersionRefDto = {
+    /**
+     * Another version of the same model, scored on the same rows and compared with.
+     */
+    version: number;
+};
+
+export type BootstrapOptionsDto = {
+    /**
+     * Paired-bootstrap resamples.
+     */
+    resamples?: number;
+    /**
+     * Seed of the resampling: the same seed gives the same interval.
+     */
+    seed?: number;
+    /**
+     * Confidence level of the intervals.
+     */
+    confidence?: number;
+};
+
+export type CreateEvaluationDto = {
+    /**
+     * The model version to evaluate.
+     */
+    model: EvaluatedModelRefDto;
+    /**
+     * The dataset version to evaluate on (a held-out split).
+     */
+    dataset: EvaluatedDatasetRefDto;
+    /**
+     * A field of the rows to report metrics per value of (at most 50 slices; the rest as `(other)`).
+     */
+    sliceBy?: string;
+    /**
+     * Compare with another version of the same model on the same rows.
+     */
+    baseline?: BaselineVersionRefDto;
+    /**
+     * Settings of the paired bootstrap.
+     */
+    bootstrap?: BootstrapOptionsDto;
+};
+
+/**
+ * State.
+ */
+export type EvaluationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/**
+ * What the model does.
+ */
+export type EvaluationTask = 'classification' | 'regression' | 'causal-lm';
+
+export type EvaluationProgressDto = {
+    /**
+     * Rows scored so far in the current attempt.
+     */
+    processedRows: number;
+    /**
+     * Rows of the dataset version.
+     */
+    totalRows: number;
+};
+
+export type EvaluationErrorDto = {
+    /**
+     * Machine-readable reason.
+     */
+    code: string;
+    /**
+     * What happened.
+     */
+    message: string;
+};
+
+export type EvaluationDto = {
+    /**
+     * Evaluation id.
+     */
+    id: string;
+    /**
+     * State.
+     */
+    status: EvaluationStatus;
+    /**
+     * What the model does.
+     */
+    task: EvaluationTask;
+    /**
+     * The model version evaluated.
+     */
+    model: EvaluatedModelRefDto;
+    /**
+     * Its id.
+     */
+    modelVersionId: string;
+    /**
+     * The dataset version evaluated on.
+     */
+    dataset: EvaluatedDatasetRefDto;
+    /**
+     * Its id.
+     */
+    datasetVersionId: string;
+    /**
+     * The version compared with.
+     */
+    baseline: BaselineVersionRefDto | null;
+    /**
+     * The field metrics are sliced by.
+     */
+    sliceBy: string | null;
+    /**
+     * Settings of the paired bootstrap.
+     */
+    bootstrap: BootstrapOptionsDto;
+    /**
+     * Progress of the current attempt.
+     */
+    progress: EvaluationProgressDto;
+    /**
+     * Attempts so far (a crashed worker or replica re-runs it).
+     */
+    attempt: number;
+    /**
+     * Once succeeded: `rows`, `examples` (scored), `skipped` (by reason), `metrics`, `slices`, `referenceModels` (majority class or mean, TF-IDF + logistic regression, ridge regression, trigram LM: each with its metrics), and `comparison` (per-metric difference with a paired-bootstrap interval, McNemar exact test for classifiers). See the evaluation documentation for every field.
+     */
+    result: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Why it failed.
+     */
+    error: EvaluationErrorDto | null;
+    /**
+     * Pending cancel of a running evaluation.
+     */
+    pendingControl: 'cancel' | null;
+    /**
+     * Creation time.
+     */
+    createdAt: string;
+    /**
+     * First start.
+     */
+    startedAt: string | null;
+    /**
+     * End time.
+     */
+    finishedAt: string | null;
+};
+
+export type EvaluationListDto = {
+    /**
+     * Evaluations, newest first.
+     */
+    data: Array<EvaluationDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
 };
 
 export type GetLivenessData = {
@@ -3971,3 +4158,273 @@ export type GetLineageResponses = {
 };
 
 export type GetLineageResponse = GetLineageResponses[keyof GetLineageResponses];
+
+export type ListEvaluationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+        /**
+         * Only evaluations of this model.
+         */
+        model?: string;
+        /**
+         * Only evaluations of this version (with `model`).
+         */
+        version?: number;
+    };
+    url: '/api/v1/evaluations';
+};
+
+export type ListEvaluationsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListEvaluationsError = ListEvaluationsErrors[keyof ListEvaluationsErrors];
+
+export type ListEvaluationsResponses = {
+    200: EvaluationListDto;
+};
+
+export type ListEvaluationsResponse = ListEvaluationsResponses[keyof ListEvaluationsResponses];
+
+export type CreateEvaluationData = {
+    body: CreateEvaluationDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/evaluations';
+};
+
+export type CreateEvaluationErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model, version or dataset in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The dataset version is deleted or invalid.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * `incompatible_data`: the data cannot be scored by the model (task, input fields, no label field) or the baseline has another head or labels.
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateEvaluationError = CreateEvaluationErrors[keyof CreateEvaluationErrors];
+
+export type CreateEvaluationResponses = {
+    201: EvaluationDto;
+};
+
+export type CreateEvaluationResponse = CreateEvaluationResponses[keyof CreateEvaluationResponses];
+
+export type GetEvaluationData = {
+    body?: never;
+    path: {
+        evaluationId: string;
+    };
+    query?: never;
+    url: '/api/v1/evaluations/{evaluationId}';
+};
+
+export type GetEvaluationErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such evaluation in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetEvaluationError = GetEvaluationErrors[keyof GetEvaluationErrors];
+
+export type GetEvaluationResponses = {
+    200: EvaluationDto;
+};
+
+export type GetEvaluationResponse = GetEvaluationResponses[keyof GetEvaluationResponses];
+
+export type DownloadEvaluationPredictionsData = {
+    body?: never;
+    path: {
+        evaluationId: string;
+    };
+    query?: never;
+    url: '/api/v1/evaluations/{evaluationId}/predictions';
+};
+
+export type DownloadEvaluationPredictionsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such evaluation in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The evaluation has not succeeded.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type DownloadEvaluationPredictionsError = DownloadEvaluationPredictionsErrors[keyof DownloadEvaluationPredictionsErrors];
+
+export type DownloadEvaluationPredictionsResponses = {
+    /**
+     * The predictions.
+     */
+    200: Blob | File;
+};
+
+export type DownloadEvaluationPredictionsResponse = DownloadEvaluationPredictionsResponses[keyof DownloadEvaluationPredictionsResponses];
+
+export type CancelEvaluationData = {
+    body?: never;
+    path: {
+        evaluationId: string;
+    };
+    query?: never;
+    url: '/api/v1/evaluations/{evaluationId}/cancel';
+};
+
+export type CancelEvaluationErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such evaluation in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The evaluation has already ended.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type CancelEvaluationError = CancelEvaluationErrors[keyof CancelEvaluationErrors];
+
+export type CancelEvaluationResponses = {
+    200: EvaluationDto;
+};
+
+export type CancelEvaluationResponse = CancelEvaluationResponses[keyof CancelEvaluationResponses];

@@ -190,6 +190,10 @@ export class EnvironmentVariables {
   JOBS_PER_PROJECT_LIMIT?: number;
 
   @IsOptional()
+  @IntegerIn(1, 4096)
+  EVALUATION_BATCH_SIZE?: number;
+
+  @IsOptional()
   @IsString()
   @Matches(SIZE_PATTERN, { message: 'JSON_BODY_LIMIT must be a size such as 1mb, 512kb or 1048576' })
   JSON_BODY_LIMIT?: string;
@@ -339,6 +343,10 @@ export interface AppConfig {
     /** Jobs of one project that may run at once across all replicas. */
     perProjectLimit: number;
   };
+  evaluations: {
+    /** Rows per forward pass of an evaluation; also the unit of its progress and test holds. */
+    batchSize: number;
+  };
   jsonBodyLimit: string;
   rateLimitPerMinute: number;
   rateLimitBurst: number;
@@ -445,6 +453,7 @@ export function loadConfig(
       maxAttempts: env.JOB_MAX_ATTEMPTS ?? 3,
       perProjectLimit: env.JOBS_PER_PROJECT_LIMIT ?? 2,
     },
+    evaluations: { batchSize: env.EVALUATION_BATCH_SIZE ?? 64 },
     jsonBodyLimit: env.JSON_BODY_LIMIT ?? '1mb',
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ?? 600,
     rateLimitBurst: env.RATE_LIMIT_BURST ?? env.RATE_LIMIT_PER_MINUTE ?? 600,

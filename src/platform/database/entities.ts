@@ -12,6 +12,7 @@ import { JobEntity } from '../../jobs/job.entity.js';
 import { LineageEdgeEntity } from '../../lineage/lineage-edge.entity.js';
 import { AliasHistoryEntity } from '../../models/alias-history.entity.js';
 import { ModelAliasEntity } from '../../models/model-alias.entity.js';
+import { EvaluationEntity } from '../../evaluation/evaluation.entity.js';
 import { ModelVersionEntity } from '../../models/model-version.entity.js';
 import { RegisteredModelEntity } from '../../models/registered-model.entity.js';
 
@@ -33,4 +34,5 @@ export const ENTITIES = [
   JobMetricEntity,
   CheckpointEntity,
   IdempotencyKeyEntity,
+  EvaluationEntity,
 ];

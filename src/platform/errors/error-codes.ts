@@ -13,6 +13,8 @@ export enum ErrorCode {
   TransformOutputTooLarge = 'transform_output_too_large',
   /** A training job whose memory estimate exceeds a trainer slot's budget. */
   ExceedsMemoryBudget = 'exceeds_memory_budget',
+  /** An evaluation whose data or baseline cannot be scored by the model (task, fields, labels). */
+  IncompatibleData = 'incompatible_data',
   UnsupportedMediaType = 'unsupported_media_type',
   Unauthenticated = 'unauthenticated',
   InsufficientScope = 'insufficient_scope',
@@ -65,6 +67,7 @@ export function statusForCode(code: ErrorCode): number {
       return 415;
     case ErrorCode.ExceedsMemoryBudget:
     case ErrorCode.TransformOutputTooLarge:
+    case ErrorCode.IncompatibleData:
       return 422;
     case ErrorCode.RateLimited:
       return 429;

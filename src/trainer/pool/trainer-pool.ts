@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import type { EvaluationOutcome, StartEvaluation } from '../../evaluation/worker/evaluation-protocol.js';
 import type {
   BackendName,
   FromWorker,
@@ -32,6 +33,17 @@ export interface TrainingHandlers {
   onCheckpoint(checkpoint: WorkerCheckpoint): Promise<void>;
   /** The worker waits at `step` (a hold the job asked for) until this resolves. */
   onHeld(step: number): Promise<void>;
+}
+
+/** What a running evaluation hears from its worker. */
+export interface EvaluationHandlers {
+  /** The next chunk of an input stream; null at its end. */
+  onPull(stream: 'training' | 'evaluation'): Promise<Uint8Array | null>;
+  /** Append prediction lines; the worker continues once this resolves. */
+  onPredictions(text: string): Promise<void>;
+  onProgress(rows: number): void;
+  /** The worker waits after `batches` batches (a hold the evaluation asked for) until this resolves. */
+  onHeld(batches: number): Promise<void>;
 }
 
 /** The worker thread died (crash, out of memory, terminated) while it held a job. */
@@ -166,6 +178,18 @@ export class TrainerPool implements OnApplicationShutdown {
     return true;
   }
 
+  /**
+   * Hands a reserved slot from one key to another. Runners reserve a slot under a placeholder
+   * before they claim work, so that jobs and evaluations never claim more work than there are slots.
+   */
+  transferReservation(from: string, to: string): void {
+    const slot = this.slots.find((candidate) => candidate.jobId === from);
+    if (!slot) {
+      throw new Error(`no trainer slot is reserved for ${from}`);
+    }
+    slot.jobId = to;
+  }
+
   release(jobId: string): void {
     const slot = this.slots.find((candidate) => candidate.jobId === jobId);
     if (slot) {
@@ -232,6 +256,113 @@ export class TrainerPool implements OnApplicationShutdown {
           case 'done':
             finish(() => resolve(message.outcome));
             break;
+          case 'ready':
+          case 'init-failed':
+          case 'pull':
+          case 'predictions':
+          case 'evaluation-progress':
+          case 'evaluated':
+            break;
+          default: {
+            const unreachable: never = message;
+            this.logger.warn(`unexpected worker message ${JSON.stringify(unreachable)}`);
+          }
+        }
+      };
+      let lastError: Error | undefined;
+      const onError = (error: Error) => {
+        lastError = error;
+      };
+      const onExit = (code: number) =>
+        finish(() =>
+          reject(
+            new WorkerCrashedError(
+              `The trainer worker stopped (exit code ${code})${lastError ? `: ${lastError.message}` : ''}`,
+            ),
+          ),
+        );
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(start satisfies ToWorker);
+    });
+  }
+
+  /**
+   * Runs an evaluation on its reserved slot (reserved under the evaluation's id). Resolves with the
+   * worker's outcome; rejects with WorkerCrashedError when the worker dies.
+   */
+  async evaluate(start: StartEvaluation, handlers: EvaluationHandlers): Promise<EvaluationOutcome> {
+    const slot = this.slots.find((candidate) => candidate.jobId === start.evaluationId);
+    if (!slot) {
+      throw new Error(`evaluation ${start.evaluationId} has no reserved trainer slot`);
+    }
+    if (!slot.worker) {
+      await this.spawn(slot, this.backend ?? this.config.trainerBackend);
+    }
+    await slot.ready;
+    const worker = slot.worker!;
+    const answer = (requestId: number, work: Promise<void>, reply: 'ack' | 'release') =>
+      work.then(
+        () => worker.postMessage({ type: reply, requestId } satisfies ToWorker),
+        (error: unknown) =>
+          worker.postMessage(
+            reply === 'ack'
+              ? { type: 'ack', requestId, error: error instanceof Error ? error.message : String(error) }
+              : { type: 'release', requestId },
+          ),
+      );
+    return new Promise<EvaluationOutcome>((resolve, reject) => {
+      let settled = false;
+      const finish = (action: () => void) => {
+        if (!settled) {
+          settled = true;
+          worker.off('message', onMessage);
+          worker.off('exit', onExit);
+          worker.off('error', onError);
+          action();
+        }
+      };
+      const onMessage = (message: FromWorker) => {
+        switch (message.type) {
+          case 'pull':
+            handlers.onPull(message.stream).then(
+              (bytes) =>
+                worker.postMessage(
+                  { type: 'chunk', requestId: message.requestId, bytes } satisfies ToWorker,
+                  bytes &&
+                    bytes.byteOffset === 0 &&
+                    bytes.byteLength === bytes.buffer.byteLength &&
+                    bytes.buffer instanceof ArrayBuffer
+                    ? [bytes.buffer]
+                    : [],
+                ),
+              (error: unknown) =>
+                worker.postMessage({
+                  type: 'chunk',
+                  requestId: message.requestId,
+                  bytes: null,
+                  error: error instanceof Error ? error.message : String(error),
+                } satisfies ToWorker),
+            );
+            break;
+          case 'predictions':
+            void answer(message.requestId, handlers.onPredictions(message.text), 'ack');
+            break;
+          case 'evaluation-progress':
+            handlers.onProgress(message.rows);
+            break;
+          case 'held':
+            void answer(message.requestId, handlers.onHeld(message.step), 'release');
+            break;
+          case 'evaluated':
+            finish(() => resolve(message.outcome));
+            break;
+          case 'event':
+          case 'metrics':
+          case 'progress':
+          case 'checkpoint':
+          case 'done':
           case 'ready':
           case 'init-failed':
             break;

@@ -1,4 +1,5 @@
 /** Messages between the trainer pool (main thread) and a trainer worker thread. */
+import type { EvaluationOutcome, StartEvaluation } from '../../evaluation/worker/evaluation-protocol.js';
 import type { TrainingSpec } from './training-spec.js';
 
 export type BackendSetting = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -47,7 +48,10 @@ export interface StartTraining {
 export type ToWorker =
   | { type: 'init'; backend: BackendSetting; niceness: number }
   | StartTraining
+  | StartEvaluation
   | { type: 'ack'; requestId: number; error?: string }
+  /** The next chunk of an evaluation input stream the worker pulled; null at its end. */
+  | { type: 'chunk'; requestId: number; bytes: Uint8Array | null; error?: string }
   | { type: 'release'; requestId: number };
 
 export interface WorkerEvent {
@@ -103,4 +107,10 @@ export type FromWorker =
   | { type: 'progress'; step: number; totalSteps: number; epoch: number }
   | WorkerCheckpoint
   | { type: 'held'; requestId: number; step: number }
-  | { type: 'done'; outcome: TrainingOutcome };
+  | { type: 'done'; outcome: TrainingOutcome }
+  /** An evaluation asks for the next chunk of one of its input streams (the main thread answers `chunk`). */
+  | { type: 'pull'; requestId: number; stream: 'training' | 'evaluation' }
+  /** Prediction lines (JSON Lines) to append to the artifact; the main thread acks once they are written. */
+  | { type: 'predictions'; requestId: number; text: string }
+  | { type: 'evaluation-progress'; rows: number }
+  | { type: 'evaluated'; outcome: EvaluationOutcome };

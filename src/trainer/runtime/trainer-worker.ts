@@ -7,6 +7,9 @@ import { lowerThreadPriority } from '../../platform/thread-priority.js';
 import { selectBackend, BackendUnavailableError } from './backend.js';
 import type { FromWorker, StartTraining, ToWorker } from './protocol.js';
 import { TrainingRun, type TrainerIo } from './train-loop.js';
+import { EvaluationRun } from '../../evaluation/worker/evaluation-run.js';
+import type { StartEvaluation } from '../../evaluation/worker/evaluation-protocol.js';
+import { loadEvaluatedModel } from '../../evaluation/worker/evaluated-model.js';
 
 const port = parentPort;
 if (!port) {
@@ -28,6 +31,37 @@ function ownBuffers(files: Array<{ bytes: Uint8Array }>): ArrayBuffer[] {
 let backendName = 'unknown';
 let nextRequest = 1;
 const pendingAcks = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+const pendingChunks = new Map<
+  number,
+  { resolve: (bytes: Uint8Array | null) => void; reject: (error: Error) => void }
+>();
+
+/** Waits for the main thread's answer to a request that carries `requestId`. */
+function request(message: (requestId: number) => FromWorker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const requestId = nextRequest++;
+    pendingAcks.set(requestId, { resolve, reject });
+    send(message(requestId));
+  });
+}
+
+async function startEvaluation(start: StartEvaluation): Promise<void> {
+  const control = new Int32Array(start.control);
+  const outcome = await new EvaluationRun(start, {
+    loadModel: (files) => loadEvaluatedModel(files, start.batchSize),
+    pull: (stream) =>
+      new Promise<Uint8Array | null>((resolve, reject) => {
+        const requestId = nextRequest++;
+        pendingChunks.set(requestId, { resolve, reject });
+        send({ type: 'pull', requestId, stream });
+      }),
+    predictions: (text) => request((requestId) => ({ type: 'predictions', requestId, text })),
+    progress: (rows) => send({ type: 'evaluation-progress', rows }),
+    control: () => Atomics.load(control, 0),
+    hold: (batches) => request((requestId) => ({ type: 'held', requestId, step: batches })),
+  }).run();
+  send({ type: 'evaluated', outcome });
+}
 
 async function startTraining(start: StartTraining): Promise<void> {
   const control = new Int32Array(start.control);
@@ -74,6 +108,22 @@ port.on('message', (message: ToWorker) => {
         send({ type: 'done', outcome: { status: 'failed', code: 'training_error', message: text } });
       });
       break;
+    case 'evaluate':
+      startEvaluation(message).catch((error: unknown) => {
+        const text = error instanceof Error ? error.message : String(error);
+        send({ type: 'evaluated', outcome: { status: 'failed', code: 'evaluation_error', message: text } });
+      });
+      break;
+    case 'chunk': {
+      const pending = pendingChunks.get(message.requestId);
+      pendingChunks.delete(message.requestId);
+      if (message.error) {
+        pending?.reject(new Error(`The input could not be read: ${message.error}`));
+      } else {
+        pending?.resolve(message.bytes);
+      }
+      break;
+    }
     case 'release':
       pendingAcks.get(message.requestId)?.resolve();
       pendingAcks.delete(message.requestId);
@@ -82,7 +132,7 @@ port.on('message', (message: ToWorker) => {
       const pending = pendingAcks.get(message.requestId);
       pendingAcks.delete(message.requestId);
       if (message.error) {
-        pending?.reject(new Error(`The checkpoint could not be stored: ${message.error}`));
+        pending?.reject(new Error(`The main thread could not store the output: ${message.error}`));
       } else {
         pending?.resolve();
       }
