@@ -12,6 +12,8 @@ import { JobEntity } from '../../jobs/job.entity.js';
 import { LineageEdgeEntity } from '../../lineage/lineage-edge.entity.js';
 import { ModelVersionEntity } from '../../models/model-version.entity.js';
 import { RegisteredModelEntity } from '../../models/registered-model.entity.js';
+import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from '../../webhooks/webhook-delivery.entity.js';
+import { WebhookEntity } from '../../webhooks/webhook.entity.js';
 
 /** Every entity, in one list: the app, the migration tools and the tests all load this. */
 export const ENTITIES = [
@@ -29,4 +31,7 @@ export const ENTITIES = [
   JobMetricEntity,
   CheckpointEntity,
   IdempotencyKeyEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  WebhookDeliveryAttemptEntity,
 ];
