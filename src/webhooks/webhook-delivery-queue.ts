@@ -48,18 +48,22 @@ export class WebhookDeliveryQueue {
    * due by then as due now (tests use it to skip a backoff wait); lapsed claims follow the clock.
    */
   async claim(limit: number, asOf?: Date): Promise<ClaimedDelivery[]> {
-    const rows = await this.dataSource.query<
-      Array<{
-        id: string;
-        webhook_id: string;
-        event_type: string;
-        payload: string;
-        attempts: number;
-        url: string;
-        sealed_secret: string;
-        sealed_previous_secret: string | null;
-        previous_secret_expires_at: Date | null;
-      }>
+    // An UPDATE answers [rows, affected count].
+    const [rows] = await this.dataSource.query<
+      [
+        Array<{
+          id: string;
+          webhook_id: string;
+          event_type: string;
+          payload: string;
+          attempts: number;
+          url: string;
+          sealed_secret: string;
+          sealed_previous_secret: string | null;
+          previous_secret_expires_at: Date | null;
+        }>,
+        number,
+      ]
     >(
       `WITH due AS (
          SELECT DISTINCT ON (d.webhook_id) d.id FROM webhook_deliveries d

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
@@ -75,6 +75,7 @@ export class WebhookSecretBox {
       return this.config.webhooks.secretKey;
     }
     const file = path.join(this.config.dataDir, GENERATED_KEY_FILE);
+    await mkdir(this.config.dataDir, { recursive: true });
     try {
       await writeFile(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
       this.logger.warn(

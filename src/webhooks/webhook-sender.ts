@@ -15,7 +15,7 @@ export interface OutgoingDelivery {
 }
 
 export type SendResult =
-  | { kind: 'response'; status: number; excerpt: string }
+  | { kind: 'response'; status: number; excerpt: string; error?: undefined }
   | { kind: 'error'; error: string; excerpt?: undefined; status?: undefined };
 
 /**
