@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, PauseJobData, PauseJobErrors, PauseJobResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, GetWebhookData, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookErrors, GetWebhookResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PauseJobData, PauseJobErrors, PauseJobResponses, PingWebhookData, PingWebhookErrors, PingWebhookResponses, RedeliverWebhookDeliveryData, RedeliverWebhookDeliveryErrors, RedeliverWebhookDeliveryResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -481,5 +481,127 @@ export const getTrainerStatus = <ThrowOnError extends boolean = false>(options?:
 export const getLineage = <ThrowOnError extends boolean = false>(options: Options<GetLineageData, ThrowOnError>) => (options.client ?? client).get<GetLineageResponses, GetLineageErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/lineage/{entityType}/{entityId}',
+    ...options
+});
+
+/**
+ * List webhooks
+ *
+ * The project's subscriptions, newest first, without secrets.
+ */
+export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Options<ListWebhooksData, ThrowOnError>) => (options?.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks',
+    ...options
+});
+
+/**
+ * Create a webhook
+ *
+ * Subscribes a URL to the project's events. Returns the signing secret, shown this once; a retry with the same `Idempotency-Key` gets the webhook without it (`Idempotent-Redacted: secret`).
+ */
+export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>) => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a webhook
+ *
+ * Removes the subscription and its delivery log; deliveries not yet sent are dropped.
+ */
+export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>) => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}',
+    ...options
+});
+
+/**
+ * Get a webhook
+ *
+ * One subscription, without its secret.
+ */
+export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>) => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}',
+    ...options
+});
+
+/**
+ * Update a webhook
+ *
+ * Changes the URL, event types, active flag or description; fields left out stay as they are.
+ */
+export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>) => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rotate a webhook secret
+ *
+ * Replaces the signing secret and returns the new one, shown this once. For `previousSecretValidSeconds` (default a day) deliveries carry a signature with each secret, so receivers can switch without missing any.
+ */
+export const rotateWebhookSecret = <ThrowOnError extends boolean = false>(options: Options<RotateWebhookSecretData, ThrowOnError>) => (options.client ?? client).post<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/rotate-secret',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Ping a webhook
+ *
+ * Queues a `ping` event for this subscription only; follow it in its delivery log.
+ */
+export const pingWebhook = <ThrowOnError extends boolean = false>(options: Options<PingWebhookData, ThrowOnError>) => (options.client ?? client).post<PingWebhookResponses, PingWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/ping',
+    ...options
+});
+
+/**
+ * List webhook deliveries
+ *
+ * The delivery log of a subscription, newest first.
+ */
+export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListWebhookDeliveriesData, ThrowOnError>) => (options.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/deliveries',
+    ...options
+});
+
+/**
+ * Get a webhook delivery
+ *
+ * One delivery with its payload and every attempt (status, duration, response excerpt, error).
+ */
+export const getWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<GetWebhookDeliveryData, ThrowOnError>) => (options.client ?? client).get<GetWebhookDeliveryResponses, GetWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}',
+    ...options
+});
+
+/**
+ * Redeliver a webhook delivery
+ *
+ * Queues the same event (same payload and event `id`) again as a new delivery with attempts of its own.
+ */
+export const redeliverWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<RedeliverWebhookDeliveryData, ThrowOnError>) => (options.client ?? client).post<RedeliverWebhookDeliveryResponses, RedeliverWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
     ...options
 });

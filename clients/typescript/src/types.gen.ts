@@ -87,7 +87,7 @@ export type ErrorResponseDto = {
 /**
  * Granted scopes.
  */
-export type Scope = 'datasets:read' | 'datasets:write' | 'jobs:read' | 'jobs:write' | 'models:read' | 'models:write' | 'metrics:read' | 'admin';
+export type Scope = 'datasets:read' | 'datasets:write' | 'jobs:read' | 'jobs:write' | 'models:read' | 'models:write' | 'metrics:read' | 'webhooks:read' | 'webhooks:write' | 'admin';
 
 /**
  * Whether the key works now.
@@ -1794,6 +1794,299 @@ export type LineageGraphDto = {
      * Edges between the entities reached.
      */
     edges: Array<LineageEdgeDto>;
+};
+
+/**
+ * Event types to send; omit (or null) for every type, including types added later. At least one when given.
+ */
+export type WebhookEventType = 'dataset.version.created' | 'dataset.quality.failed' | 'job.started' | 'job.succeeded' | 'job.failed' | 'job.cancelled' | 'model.version.created' | 'evaluation.completed' | 'alias.promoted' | 'alias.promotion_blocked';
+
+export type CreateWebhookDto = {
+    /**
+     * Where deliveries are POSTed: an absolute http or https URL without credentials (no `user:password@`). Redirects are not followed. Loopback and private addresses are allowed unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES=false; link-local and metadata addresses never are.
+     */
+    url: string;
+    /**
+     * Event types to send; omit (or null) for every type, including types added later. At least one when given.
+     */
+    eventTypes?: Array<WebhookEventType> | null;
+    /**
+     * Whether events are sent; default true.
+     */
+    active?: boolean;
+    /**
+     * What the subscription is for.
+     */
+    description?: string;
+};
+
+export type CreatedWebhookDto = {
+    /**
+     * Subscription id.
+     */
+    id: string;
+    /**
+     * The project whose events it receives.
+     */
+    projectId: string;
+    /**
+     * Where deliveries are POSTed.
+     */
+    url: string;
+    /**
+     * Subscribed event types; null: every type.
+     */
+    eventTypes: Array<WebhookEventType> | null;
+    /**
+     * Whether events are sent.
+     */
+    active: boolean;
+    /**
+     * What the subscription is for.
+     */
+    description: string;
+    /**
+     * Until when deliveries are also signed with the secret before the last rotation; null when not.
+     */
+    previousSecretExpiresAt: string | null;
+    /**
+     * When it was created.
+     */
+    createdAt: string;
+    /**
+     * When it last changed.
+     */
+    updatedAt: string;
+    /**
+     * The signing secret, shown this once (at creation and at each rotation). Absent from a replay of the request with the same Idempotency-Key.
+     */
+    secret: string;
+};
+
+export type WebhookDto = {
+    /**
+     * Subscription id.
+     */
+    id: string;
+    /**
+     * The project whose events it receives.
+     */
+    projectId: string;
+    /**
+     * Where deliveries are POSTed.
+     */
+    url: string;
+    /**
+     * Subscribed event types; null: every type.
+     */
+    eventTypes: Array<WebhookEventType> | null;
+    /**
+     * Whether events are sent.
+     */
+    active: boolean;
+    /**
+     * What the subscription is for.
+     */
+    description: string;
+    /**
+     * Until when deliveries are also signed with the secret before the last rotation; null when not.
+     */
+    previousSecretExpiresAt: string | null;
+    /**
+     * When it was created.
+     */
+    createdAt: string;
+    /**
+     * When it last changed.
+     */
+    updatedAt: string;
+};
+
+export type WebhookListDto = {
+    /**
+     * Subscriptions of the project, newest first.
+     */
+    data: Array<WebhookDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+export type UpdateWebhookDto = {
+    /**
+     * Where deliveries are POSTed: an absolute http or https URL without credentials (no `user:password@`). Redirects are not followed. Loopback and private addresses are allowed unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES=false; link-local and metadata addresses never are.
+     */
+    url?: string;
+    /**
+     * Event types to send; omit (or null) for every type, including types added later. At least one when given. Omit to keep the current list; null for every type.
+     */
+    eventTypes?: Array<WebhookEventType> | null;
+    /**
+     * Whether events are sent. Deliveries already queued wait while it is false.
+     */
+    active?: boolean;
+    /**
+     * What the subscription is for.
+     */
+    description?: string;
+};
+
+export type RotateWebhookSecretDto = {
+    /**
+     * How long deliveries stay signed with the old secret too (a second `v1` in TuneForge-Signature), so receivers can switch over. 0 ends the old secret at once; default 86400 (a day).
+     */
+    previousSecretValidSeconds?: number;
+};
+
+export type WebhookDeliveryDto = {
+    /**
+     * Delivery id (the TuneForge-Delivery header).
+     */
+    id: string;
+    /**
+     * The subscription.
+     */
+    webhookId: string;
+    /**
+     * The event's id (the payload's `id`), shared by its redeliveries.
+     */
+    eventId: string;
+    /**
+     * The event type, or `ping`.
+     */
+    eventType: string;
+    /**
+     * `pending`: waiting for its (next) attempt; `sending`: an attempt is under way; `delivered`: a 2xx came back; `failed`: every attempt failed.
+     */
+    status: 'pending' | 'sending' | 'delivered' | 'failed';
+    /**
+     * Attempts made so far.
+     */
+    attemptCount: number;
+    /**
+     * When the next attempt is due, for a pending delivery; null otherwise.
+     */
+    nextAttemptAt: string | null;
+    /**
+     * HTTP status of the last attempt; null when none or no response.
+     */
+    lastResponseStatus: number | null;
+    /**
+     * Why the last attempt failed; null when it did not.
+     */
+    lastError: string | null;
+    /**
+     * When a 2xx came back.
+     */
+    deliveredAt: string | null;
+    /**
+     * The delivery this one repeats, for a redelivery.
+     */
+    redeliveryOf: string | null;
+    /**
+     * When the event was queued for this subscription.
+     */
+    createdAt: string;
+};
+
+export type WebhookDeliveryListDto = {
+    /**
+     * Deliveries of the subscription, newest first.
+     */
+    data: Array<WebhookDeliveryDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+export type WebhookDeliveryAttemptDto = {
+    /**
+     * Attempt number, from 1.
+     */
+    attempt: number;
+    /**
+     * When it started.
+     */
+    startedAt: string;
+    /**
+     * How long it took, in milliseconds.
+     */
+    durationMs: number;
+    /**
+     * The HTTP status; null when no response came (refused, timed out, address not allowed).
+     */
+    responseStatus: number | null;
+    /**
+     * The start of the response body (at most 1024 bytes).
+     */
+    responseExcerpt: string | null;
+    /**
+     * Why it failed; null when a 2xx came back.
+     */
+    error: string | null;
+};
+
+export type WebhookDeliveryDetailDto = {
+    /**
+     * Delivery id (the TuneForge-Delivery header).
+     */
+    id: string;
+    /**
+     * The subscription.
+     */
+    webhookId: string;
+    /**
+     * The event's id (the payload's `id`), shared by its redeliveries.
+     */
+    eventId: string;
+    /**
+     * The event type, or `ping`.
+     */
+    eventType: string;
+    /**
+     * `pending`: waiting for its (next) attempt; `sending`: an attempt is under way; `delivered`: a 2xx came back; `failed`: every attempt failed.
+     */
+    status: 'pending' | 'sending' | 'delivered' | 'failed';
+    /**
+     * Attempts made so far.
+     */
+    attemptCount: number;
+    /**
+     * When the next attempt is due, for a pending delivery; null otherwise.
+     */
+    nextAttemptAt: string | null;
+    /**
+     * HTTP status of the last attempt; null when none or no response.
+     */
+    lastResponseStatus: number | null;
+    /**
+     * Why the last attempt failed; null when it did not.
+     */
+    lastError: string | null;
+    /**
+     * When a 2xx came back.
+     */
+    deliveredAt: string | null;
+    /**
+     * The delivery this one repeats, for a redelivery.
+     */
+    redeliveryOf: string | null;
+    /**
+     * When the event was queued for this subscription.
+     */
+    createdAt: string;
+    /**
+     * The JSON body sent: `{id, type, createdAt, projectId, data}`.
+     */
+    payload: {
+        [key: string]: unknown;
+    };
+    /**
+     * Every attempt, first to last.
+     */
+    attempts: Array<WebhookDeliveryAttemptDto>;
 };
 
 export type GetLivenessData = {
@@ -3806,3 +4099,531 @@ export type GetLineageResponses = {
 };
 
 export type GetLineageResponse = GetLineageResponses[keyof GetLineageResponses];
+
+export type ListWebhooksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/webhooks';
+};
+
+export type ListWebhooksErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListWebhooksError = ListWebhooksErrors[keyof ListWebhooksErrors];
+
+export type ListWebhooksResponses = {
+    200: WebhookListDto;
+};
+
+export type ListWebhooksResponse = ListWebhooksResponses[keyof ListWebhooksResponses];
+
+export type CreateWebhookData = {
+    body: CreateWebhookDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/webhooks';
+};
+
+export type CreateWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * The Idempotency-Key was used for a different request, or its first request is still running.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateWebhookError = CreateWebhookErrors[keyof CreateWebhookErrors];
+
+export type CreateWebhookResponses = {
+    201: CreatedWebhookDto;
+};
+
+export type CreateWebhookResponse = CreateWebhookResponses[keyof CreateWebhookResponses];
+
+export type DeleteWebhookData = {
+    body?: never;
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}';
+};
+
+export type DeleteWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteWebhookError = DeleteWebhookErrors[keyof DeleteWebhookErrors];
+
+export type DeleteWebhookResponses = {
+    200: WebhookDto;
+};
+
+export type DeleteWebhookResponse = DeleteWebhookResponses[keyof DeleteWebhookResponses];
+
+export type GetWebhookData = {
+    body?: never;
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}';
+};
+
+export type GetWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetWebhookError = GetWebhookErrors[keyof GetWebhookErrors];
+
+export type GetWebhookResponses = {
+    200: WebhookDto;
+};
+
+export type GetWebhookResponse = GetWebhookResponses[keyof GetWebhookResponses];
+
+export type UpdateWebhookData = {
+    body: UpdateWebhookDto;
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}';
+};
+
+export type UpdateWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdateWebhookError = UpdateWebhookErrors[keyof UpdateWebhookErrors];
+
+export type UpdateWebhookResponses = {
+    200: WebhookDto;
+};
+
+export type UpdateWebhookResponse = UpdateWebhookResponses[keyof UpdateWebhookResponses];
+
+export type RotateWebhookSecretData = {
+    body: RotateWebhookSecretDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}/rotate-secret';
+};
+
+export type RotateWebhookSecretErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The Idempotency-Key was used for a different request, or its first request is still running.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type RotateWebhookSecretError = RotateWebhookSecretErrors[keyof RotateWebhookSecretErrors];
+
+export type RotateWebhookSecretResponses = {
+    200: CreatedWebhookDto;
+};
+
+export type RotateWebhookSecretResponse = RotateWebhookSecretResponses[keyof RotateWebhookSecretResponses];
+
+export type PingWebhookData = {
+    body?: never;
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}/ping';
+};
+
+export type PingWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The webhook is inactive (`invalid_state`).
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type PingWebhookError = PingWebhookErrors[keyof PingWebhookErrors];
+
+export type PingWebhookResponses = {
+    202: WebhookDeliveryDto;
+};
+
+export type PingWebhookResponse = PingWebhookResponses[keyof PingWebhookResponses];
+
+export type ListWebhookDeliveriesData = {
+    body?: never;
+    path: {
+        webhookId: string;
+    };
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+        /**
+         * Only deliveries in this status.
+         */
+        status?: 'pending' | 'sending' | 'delivered' | 'failed';
+    };
+    url: '/api/v1/webhooks/{webhookId}/deliveries';
+};
+
+export type ListWebhookDeliveriesErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListWebhookDeliveriesError = ListWebhookDeliveriesErrors[keyof ListWebhookDeliveriesErrors];
+
+export type ListWebhookDeliveriesResponses = {
+    200: WebhookDeliveryListDto;
+};
+
+export type ListWebhookDeliveriesResponse = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type GetWebhookDeliveryData = {
+    body?: never;
+    path: {
+        webhookId: string;
+        deliveryId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}';
+};
+
+export type GetWebhookDeliveryErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetWebhookDeliveryError = GetWebhookDeliveryErrors[keyof GetWebhookDeliveryErrors];
+
+export type GetWebhookDeliveryResponses = {
+    200: WebhookDeliveryDetailDto;
+};
+
+export type GetWebhookDeliveryResponse = GetWebhookDeliveryResponses[keyof GetWebhookDeliveryResponses];
+
+export type RedeliverWebhookDeliveryData = {
+    body?: never;
+    path: {
+        webhookId: string;
+        deliveryId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver';
+};
+
+export type RedeliverWebhookDeliveryErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The webhook is inactive (`invalid_state`).
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type RedeliverWebhookDeliveryError = RedeliverWebhookDeliveryErrors[keyof RedeliverWebhookDeliveryErrors];
+
+export type RedeliverWebhookDeliveryResponses = {
+    202: WebhookDeliveryDto;
+};
+
+export type RedeliverWebhookDeliveryResponse = RedeliverWebhookDeliveryResponses[keyof RedeliverWebhookDeliveryResponses];
