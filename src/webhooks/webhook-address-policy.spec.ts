@@ -49,7 +49,7 @@ describe('webhook address policy', () => {
     const resolve = (allowPrivate: boolean) =>
       new Promise<{ error: Error | null; address: string }>((done) => {
         guardedLookup(allowPrivate)('localhost', { family: 4 }, (error, address) =>
-          done({ error, address: String(address) }),
+          done({ error, address: typeof address === 'string' ? address : JSON.stringify(address) }),
         );
       });
     assert.deepEqual(await resolve(true), { error: null, address: '127.0.0.1' });
