@@ -24,15 +24,17 @@ export class WebhookPublisher {
     options: { manager?: EntityManager } = {},
   ): Promise<number> {
     const envelope = this.envelope(projectId, type, data);
-    const [rows] = await (options.manager ?? this.dataSource).query<[unknown[], number]>(
-      `INSERT INTO webhook_deliveries (webhook_id, project_id, event_id, event_type, payload, status, attempts, next_attempt_at)
-       SELECT w.id, w.project_id, $2, $3, $4, 'pending', 0, now() FROM webhooks w
-        WHERE w.project_id = $1 AND w.active AND (w.event_types IS NULL OR $3 = ANY (w.event_types))
-        ORDER BY w.created_at, w.id
-       RETURNING id`,
+    const [row] = await (options.manager ?? this.dataSource).query<Array<{ count: number }>>(
+      `WITH inserted AS (
+         INSERT INTO webhook_deliveries (webhook_id, project_id, event_id, event_type, payload, status, attempts, next_attempt_at)
+         SELECT w.id, w.project_id, $2, $3, $4, 'pending', 0, now() FROM webhooks w
+          WHERE w.project_id = $1 AND w.active AND (w.event_types IS NULL OR $3 = ANY (w.event_types))
+          ORDER BY w.created_at, w.id
+         RETURNING id)
+       SELECT count(*)::int AS count FROM inserted`,
       [projectId, envelope.id, type, JSON.stringify(envelope)],
     );
-    return rows.length;
+    return row.count;
   }
 
   /** The body every delivery of an event sends, byte for byte. */
