@@ -21,6 +21,7 @@ import { MetricsController } from './platform/metrics/metrics.controller.js';
 import { DomainMetrics } from './platform/metrics/domain-metrics.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
 import { StorageModule } from './platform/storage/storage.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -67,6 +68,7 @@ export class AppModule {
         JobsModule,
         LineageModule,
         EvaluationModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: GlobalExceptionFilter },

@@ -7,6 +7,8 @@ export const SCOPES = [
   'models:read',
   'models:write',
   'metrics:read',
+  'webhooks:read',
+  'webhooks:write',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { DatasetIngestor } from './dataset-ingestor.js';
 import { DatasetMetrics } from './dataset-metrics.js';
 import { DatasetVersionEntity } from './dataset-version.entity.js';
@@ -12,7 +13,7 @@ import { TransformMetrics } from './transforms/transform-metrics.js';
 import { TransformRunner } from './transforms/transform-runner.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([DatasetEntity, DatasetVersionEntity, QualityReportEntity])],
+  imports: [TypeOrmModule.forFeature([DatasetEntity, DatasetVersionEntity, QualityReportEntity]), WebhooksModule],
   controllers: [DatasetsController],
   providers: [
     DatasetsService,

@@ -31,6 +31,8 @@ import {
 import { readDatasetBatches, STORED_FILE_LIMITS } from './parsing/dataset-reader.js';
 import { thresholdProblems, type ReferenceProfile } from './quality/quality-report.js';
 import { QualityReportEntity } from './quality-report.entity.js';
+import type { DatasetVersionEventData } from '../webhooks/webhook-events.js';
+import { WebhookPublisher } from '../webhooks/webhook-publisher.js';
 
 /** What an upload or a transform output brings to a new version. */
 export interface NewVersionInput {
@@ -70,6 +72,7 @@ export class DatasetsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly metrics: DatasetMetrics,
+    private readonly webhooks: WebhookPublisher,
   ) {}
 
   async createDataset(principal: Principal, request: CreateDatasetDto): Promise<DatasetDto> {
@@ -252,6 +255,20 @@ export class DatasetsService {
         referenceProfile: result.referenceProfile as unknown as Record<string, unknown>,
       }),
     );
+    const event: DatasetVersionEventData = {
+      datasetId: dataset.id,
+      datasetName: dataset.name,
+      datasetVersionId: version.id,
+      version: version.version,
+      sha256: version.sha256,
+      rowCount: version.rowCount,
+      qualityVerdict: verdict,
+      parentVersionId: version.parentVersionId,
+    };
+    await this.webhooks.publish(dataset.projectId, 'dataset.version.created', event, { manager });
+    if (verdict === 'fail') {
+      await this.webhooks.publish(dataset.projectId, 'dataset.quality.failed', event, { manager });
+    }
     this.logger.log(
       { datasetId: dataset.id, version: version.version, rows: version.rowCount, errors: result.totalErrors, verdict },
       'dataset version created',

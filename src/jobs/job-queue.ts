@@ -2,6 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
 import { DomainMetrics } from '../platform/metrics/domain-metrics.js';
+import { WebhookPublisher } from '../webhooks/webhook-publisher.js';
+import { assertUnreachable } from '../platform/errors/error-codes.js';
+import type { JobEventData } from '../webhooks/webhook-events.js';
 import { JOB_STATUSES, type JobControl, type JobError, type JobStatus } from './job.entity.js';
 
 /** One advisory lock key for claims: claims are short, and serialising them makes the per-project limit exact. */
@@ -29,6 +32,7 @@ export class JobQueue {
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: DomainMetrics,
+    private readonly webhooks: WebhookPublisher,
   ) {
     metrics.setJobCountsSource(() => this.countByStatus());
   }
@@ -41,12 +45,21 @@ export class JobQueue {
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
       // Jobs whose replica died too often fail instead of being retried forever.
-      await manager.query(
+      const [exhausted] = await manager.query<[JobEventRow[], number]>(
         `UPDATE jobs SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now(),
                 error = jsonb_build_object('code', 'attempts_exhausted', 'message',
                   'The job was interrupted ' || attempt || ' times (its replica or worker stopped); it will not be retried again')
-          WHERE status = 'running' AND lease_expires_at < now() AND attempt >= max_attempts`,
+          WHERE status = 'running' AND lease_expires_at < now() AND attempt >= max_attempts
+          RETURNING ${JOB_EVENT_COLUMNS}`,
       );
+      for (const job of exhausted) {
+        await this.webhooks.publish(
+          job.project_id,
+          'job.failed',
+          { ...jobEventData(job), error: job.error ?? { code: 'attempts_exhausted', message: 'attempts exhausted' } },
+          { manager },
+        );
+      }
       const rows = await manager.query<
         Array<{ id: string; project_id: string; status: JobStatus; lease_owner: string | null }>
       >(
@@ -63,14 +76,20 @@ export class JobQueue {
         return null;
       }
       const [candidate] = rows;
-      const [updated] = await manager.query<[Array<{ attempt: number; max_attempts: number }>, number]>(
+      const [updated] = await manager.query<[JobEventRow[], number]>(
         `UPDATE jobs SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
                 attempt = attempt + 1, started_at = coalesce(started_at, now()), updated_at = now()
           WHERE id = $1
-          RETURNING attempt, max_attempts`,
+          RETURNING ${JOB_EVENT_COLUMNS}`,
         [candidate.id, owner, this.leaseSeconds],
       );
       const row = updated[0];
+      await this.webhooks.publish(
+        row.project_id,
+        'job.started',
+        { ...jobEventData(row), recovered: candidate.status === 'running' },
+        { manager },
+      );
       return {
         id: candidate.id,
         projectId: candidate.project_id,
@@ -114,7 +133,8 @@ export class JobQueue {
 
   /**
    * Ends a run: the status it ends in, under the lease, with the last progress the worker reported.
-   * False when the lease was lost. Pass `manager` to make it part of a transaction.
+   * False when the lease was lost. Pass `manager` to make it part of a transaction. A final status
+   * publishes its webhook event in the same transaction.
    */
   async finish(
     jobId: string,
@@ -126,14 +146,18 @@ export class JobQueue {
       | { status: 'queued'; error?: JobError },
     options: { progress?: { step: number; totalSteps: number }; manager?: EntityManager } = {},
   ): Promise<boolean> {
+    if (!options.manager) {
+      return this.dataSource.transaction((manager) => this.finish(jobId, owner, outcome, { ...options, manager }));
+    }
+    const manager = options.manager;
     const terminal = ['succeeded', 'failed', 'cancelled'].includes(outcome.status);
-    const [rows] = await (options.manager ?? this.dataSource).query<[Array<{ id: string }>, number]>(
+    const [rows] = await manager.query<[JobEventRow[], number]>(
       `UPDATE jobs SET status = $3, lease_owner = NULL, lease_expires_at = NULL, control = NULL,
               error = $4::jsonb, result_model_version_id = coalesce($5, result_model_version_id),
               current_step = coalesce($6, $8, current_step), total_steps = coalesce($9, total_steps),
               finished_at = CASE WHEN $7 THEN now() ELSE NULL END, updated_at = now()
         WHERE id = $1 AND lease_owner = $2 AND status = 'running'
-        RETURNING id`,
+        RETURNING ${JOB_EVENT_COLUMNS}`,
       [
         jobId,
         owner,
@@ -146,7 +170,11 @@ export class JobQueue {
         options.progress?.totalSteps ?? null,
       ],
     );
-    return rows.length > 0;
+    if (rows.length === 0) {
+      return false;
+    }
+    await publishJobOutcome(this.webhooks, rows[0], manager);
+    return true;
   }
 
   /** Queued jobs across the instance: the trainer status shows it. */
@@ -169,5 +197,63 @@ export class JobQueue {
       counts[row.status] = row.count;
     }
     return counts;
+  }
+}
+
+/** The job columns its webhook events are built from. */
+export const JOB_EVENT_COLUMNS =
+  'id, project_id, name, output_model_name, attempt, max_attempts, status, error, result_model_version_id, current_step';
+
+export interface JobEventRow {
+  id: string;
+  project_id: string;
+  name: string;
+  output_model_name: string;
+  attempt: number;
+  max_attempts: number;
+  status: JobStatus;
+  error: JobError | null;
+  result_model_version_id: string | null;
+  current_step: number;
+}
+
+function jobEventData(job: JobEventRow): JobEventData {
+  return { jobId: job.id, name: job.name, outputModelName: job.output_model_name, attempt: job.attempt };
+}
+
+/** Publishes `job.succeeded`, `job.failed` or `job.cancelled` for a job row in a final status; nothing otherwise. */
+export async function publishJobOutcome(
+  webhooks: WebhookPublisher,
+  job: JobEventRow,
+  manager: EntityManager,
+): Promise<void> {
+  const data = jobEventData(job);
+  switch (job.status) {
+    case 'succeeded':
+      await webhooks.publish(
+        job.project_id,
+        'job.succeeded',
+        { ...data, modelVersionId: job.result_model_version_id ?? '', step: job.current_step },
+        { manager },
+      );
+      return;
+    case 'failed':
+      await webhooks.publish(
+        job.project_id,
+        'job.failed',
+        { ...data, error: job.error ?? { code: 'failed', message: 'The job failed' } },
+        { manager },
+      );
+      return;
+    case 'cancelled':
+      await webhooks.publish(job.project_id, 'job.cancelled', { ...data, step: job.current_step }, { manager });
+      return;
+    case 'validating':
+    case 'queued':
+    case 'running':
+    case 'paused':
+      return;
+    default:
+      assertUnreachable(job.status);
   }
 }

@@ -6,6 +6,7 @@ import { ModelsModule } from '../models/models.module.js';
 import { ModelVersionEntity } from '../models/model-version.entity.js';
 import { RegisteredModelEntity } from '../models/registered-model.entity.js';
 import { TrainerPool } from '../trainer/pool/trainer-pool.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { CheckpointEntity } from './checkpoint.entity.js';
 import { JobEventEntity } from './job-event.entity.js';
 import { JobEventsRepository } from './job-events.repository.js';
@@ -30,6 +31,7 @@ import { TrainingStepGate } from './training-step-gate.js';
       ModelVersionEntity,
     ]),
     ModelsModule,
+    WebhooksModule,
   ],
   controllers: [JobsController],
   providers: [JobsService, JobQueue, JobRunner, JobEventsRepository, TrainerPool, TrainingStepGate],

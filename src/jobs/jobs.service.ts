@@ -33,7 +33,7 @@ import {
 } from '../trainer/runtime/training-spec.js';
 import { CheckpointEntity } from './checkpoint.entity.js';
 import { JobEventsRepository } from './job-events.repository.js';
-import { JobQueue } from './job-queue.js';
+import { JOB_EVENT_COLUMNS, JobQueue, publishJobOutcome, type JobEventRow } from './job-queue.js';
 import { JobRunner } from './job-runner.js';
 import {
   buildTrainingSpec,
@@ -59,8 +59,9 @@ import {
   TrainerStatusDto,
   CheckpointDto,
 } from './job.dto.js';
-import { JobEntity, TERMINAL_JOB_STATUSES } from './job.entity.js';
+import { JobEntity, TERMINAL_JOB_STATUSES, type JobError } from './job.entity.js';
 import { TrainerPool } from '../trainer/pool/trainer-pool.js';
+import { WebhookPublisher } from '../webhooks/webhook-publisher.js';
 
 const DEFAULT_SLOT_BUDGET = 2 * 1024 ** 3;
 /** Rough size of the largest classification head when labels are not known yet. */
@@ -82,6 +83,7 @@ export class JobsService {
     private readonly store: ArtifactStore,
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly webhooks: WebhookPublisher,
   ) {}
 
   get slotMemoryBudget(): number {
@@ -195,14 +197,17 @@ export class JobsService {
       missing.push(`model ${baseModel.name} v${baseModel.version}`);
     }
     if (missing.length > 0) {
-      await this.jobs.update(
-        { id: job.id },
-        {
-          status: 'failed',
-          finishedAt: new Date(),
-          error: { code: 'artifact_missing', message: `Missing from storage: ${missing.join(', ')}` },
-        },
-      );
+      await this.dataSource.transaction(async (manager) => {
+        const error: JobError = { code: 'artifact_missing', message: `Missing from storage: ${missing.join(', ')}` };
+        const [rows] = await manager.query<[JobEventRow[], number]>(
+          `UPDATE jobs SET status = 'failed', finished_at = now(), updated_at = now(), error = $2::jsonb
+            WHERE id = $1 RETURNING ${JOB_EVENT_COLUMNS}`,
+          [job.id, JSON.stringify(error)],
+        );
+        for (const row of rows) {
+          await publishJobOutcome(this.webhooks, row, manager);
+        }
+      });
       await this.events.record(job.id, {
         level: 'error',
         kind: 'failed',
@@ -492,11 +497,17 @@ export class JobsService {
       throw new DomainError(ErrorCode.InvalidState, `The job is already ${job.status}`, [{ reason: job.status }]);
     }
     // Not running: cancelled at once. Running: the replica holding it stops between steps.
-    const [rows] = await this.dataSource.query<[unknown[], number]>(
-      `UPDATE jobs SET status = 'cancelled', control = NULL, finished_at = now(), updated_at = now()
-        WHERE id = $1 AND status IN ('validating', 'queued', 'paused') RETURNING id`,
-      [jobId],
-    );
+    const rows = await this.dataSource.transaction(async (manager) => {
+      const [cancelled] = await manager.query<[JobEventRow[], number]>(
+        `UPDATE jobs SET status = 'cancelled', control = NULL, finished_at = now(), updated_at = now()
+          WHERE id = $1 AND status IN ('validating', 'queued', 'paused') RETURNING ${JOB_EVENT_COLUMNS}`,
+        [jobId],
+      );
+      for (const row of cancelled) {
+        await publishJobOutcome(this.webhooks, row, manager);
+      }
+      return cancelled;
+    });
     if (rows.length > 0) {
       await this.events.record(jobId, { level: 'info', kind: 'cancelled', message: `Cancelled while ${job.status}` });
     } else {

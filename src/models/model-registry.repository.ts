@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { LineageEdgeEntity, type LineageEntityType, type LineageRelation } from '../lineage/lineage-edge.entity.js';
+import { WebhookPublisher } from '../webhooks/webhook-publisher.js';
 import { ModelVersionEntity } from './model-version.entity.js';
 import { RegisteredModelEntity } from './registered-model.entity.js';
 
@@ -21,6 +22,8 @@ export interface NewModelVersion {
 /** Registry writes that must happen inside the caller's transaction (the job's completion). */
 @Injectable()
 export class ModelRegistryRepository {
+  constructor(private readonly webhooks: WebhookPublisher) {}
+
   /** The model (created on first use) and the number its next version gets; locks the model row. */
   async reserveVersion(
     manager: EntityManager,
@@ -52,7 +55,7 @@ export class ModelRegistryRepository {
     version: number,
     input: NewModelVersion,
   ): Promise<ModelVersionEntity> {
-    return manager.getRepository(ModelVersionEntity).save(
+    const saved = await manager.getRepository(ModelVersionEntity).save(
       manager.getRepository(ModelVersionEntity).create({
         modelId: model.id,
         projectId: input.projectId,
@@ -69,6 +72,22 @@ export class ModelRegistryRepository {
         createdByKeyId: input.createdByKeyId,
       }),
     );
+    // In the caller's transaction: the event exists exactly when the version does.
+    await this.webhooks.publish(
+      input.projectId,
+      'model.version.created',
+      {
+        modelId: model.id,
+        modelName: input.modelName,
+        modelVersionId: saved.id,
+        version,
+        family: input.family,
+        task: input.task,
+        sourceJobId: input.sourceJobId,
+      },
+      { manager },
+    );
+    return saved;
   }
 
   async addEdges(

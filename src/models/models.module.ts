@@ -7,6 +7,7 @@ import { PromotionGateEvaluator } from './gates/promotion-gate-evaluator.js';
 import { ModelAliasEntity } from './model-alias.entity.js';
 import { ModelAliasesController } from './model-aliases.controller.js';
 import { ModelAliasesService } from './model-aliases.service.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { ModelBundleExporter } from './model-export.js';
 import { ModelImporter } from './model-import.js';
 import { ModelLineageSummaryRepository } from './model-lineage-summary.repository.js';
@@ -28,6 +29,7 @@ import { RegisteredModelEntity } from './registered-model.entity.js';
       AliasHistoryEntity,
       LineageEdgeEntity,
     ]),
+    WebhooksModule,
   ],
   controllers: [ModelsController, ModelAliasesController, PredictionsController],
   providers: [

@@ -26,6 +26,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('datasets', 'Datasets, immutable versions, quality reports and transforms')
     .addTag('jobs', 'Fine-tuning jobs: queue, events, metrics, checkpoints, control; and the trainer status')
     .addTag('models', 'The model registry: models and their versions')
+    .addTag('webhooks', 'Signed webhook subscriptions, their delivery log, ping and redelivery')
     .addTag('health', 'Liveness and readiness probes')
     .addTag('observability', 'Prometheus metrics')
     .build();

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadEvaluationPredictionsData, DownloadEvaluationPredictionsErrors, DownloadEvaluationPredictionsResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, PauseJobData, PauseJobErrors, PauseJobResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, GetWebhookData, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookErrors, GetWebhookResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PauseJobData, PauseJobErrors, PauseJobResponses, PingWebhookData, PingWebhookErrors, PingWebhookResponses, RedeliverWebhookDeliveryData, RedeliverWebhookDeliveryErrors, RedeliverWebhookDeliveryResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -485,24 +485,24 @@ export const getLineage = <ThrowOnError extends boolean = false>(options: Option
 });
 
 /**
- * List evaluations
+ * List webhooks
  *
- * The project's evaluations, newest first; filter by model and version.
+ * The project's subscriptions, newest first, without secrets.
  */
-export const listEvaluations = <ThrowOnError extends boolean = false>(options?: Options<ListEvaluationsData, ThrowOnError>) => (options?.client ?? client).get<ListEvaluationsResponses, ListEvaluationsErrors, ThrowOnError>({
+export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Options<ListWebhooksData, ThrowOnError>) => (options?.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/evaluations',
+    url: '/api/v1/webhooks',
     ...options
 });
 
 /**
- * Evaluate a model version on a dataset version
+ * Create a webhook
  *
- * Queues an evaluation on the trainer pool: metrics of the model on the data (optionally per slice of a field), reference models fitted on its training data, a predictions file, and, with `baseline`, a paired-bootstrap comparison with another version of the same model. The model, data and baseline are checked first; nothing is queued when a check fails.
+ * Subscribes a URL to the project's events. Returns the signing secret, shown this once; a retry with the same `Idempotency-Key` gets the webhook without it (`Idempotent-Redacted: secret`).
  */
-export const createEvaluation = <ThrowOnError extends boolean = false>(options: Options<CreateEvaluationData, ThrowOnError>) => (options.client ?? client).post<CreateEvaluationResponses, CreateEvaluationErrors, ThrowOnError>({
+export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>) => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/evaluations',
+    url: '/api/v1/webhooks',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -511,34 +511,97 @@ export const createEvaluation = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
- * Get an evaluation
+ * Delete a webhook
  *
- * Status, progress and, once succeeded, metrics, slices, reference models and the comparison.
+ * Removes the subscription and its delivery log; deliveries not yet sent are dropped.
  */
-export const getEvaluation = <ThrowOnError extends boolean = false>(options: Options<GetEvaluationData, ThrowOnError>) => (options.client ?? client).get<GetEvaluationResponses, GetEvaluationErrors, ThrowOnError>({
+export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>) => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/evaluations/{evaluationId}',
+    url: '/api/v1/webhooks/{webhookId}',
     ...options
 });
 
 /**
- * Download the predictions of an evaluation
+ * Get a webhook
  *
- * JSON Lines, one per row of the data in order: `line` (1-based line of the input), `prediction`, `target`, `scored` (false when the row had no usable target), and `probabilities` per label (classification), or `loss`, `tokens`, `correctTokens` (language models).
+ * One subscription, without its secret.
  */
-export const downloadEvaluationPredictions = <ThrowOnError extends boolean = false>(options: Options<DownloadEvaluationPredictionsData, ThrowOnError>) => (options.client ?? client).get<DownloadEvaluationPredictionsResponses, DownloadEvaluationPredictionsErrors, ThrowOnError>({
+export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>) => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/evaluations/{evaluationId}/predictions',
+    url: '/api/v1/webhooks/{webhookId}',
     ...options
 });
 
 /**
- * Cancel an evaluation
+ * Update a webhook
  *
- * A queued evaluation is cancelled at once; a running one stops before its next batch.
+ * Changes the URL, event types, active flag or description; fields left out stay as they are.
  */
-export const cancelEvaluation = <ThrowOnError extends boolean = false>(options: Options<CancelEvaluationData, ThrowOnError>) => (options.client ?? client).post<CancelEvaluationResponses, CancelEvaluationErrors, ThrowOnError>({
+export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>) => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/v1/evaluations/{evaluationId}/cancel',
+    url: '/api/v1/webhooks/{webhookId}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rotate a webhook secret
+ *
+ * Replaces the signing secret and returns the new one, shown this once. For `previousSecretValidSeconds` (default a day) deliveries carry a signature with each secret, so receivers can switch without missing any.
+ */
+export const rotateWebhookSecret = <ThrowOnError extends boolean = false>(options: Options<RotateWebhookSecretData, ThrowOnError>) => (options.client ?? client).post<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/rotate-secret',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Ping a webhook
+ *
+ * Queues a `ping` event for this subscription only; follow it in its delivery log.
+ */
+export const pingWebhook = <ThrowOnError extends boolean = false>(options: Options<PingWebhookData, ThrowOnError>) => (options.client ?? client).post<PingWebhookResponses, PingWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/ping',
+    ...options
+});
+
+/**
+ * List webhook deliveries
+ *
+ * The delivery log of a subscription, newest first.
+ */
+export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListWebhookDeliveriesData, ThrowOnError>) => (options.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/deliveries',
+    ...options
+});
+
+/**
+ * Get a webhook delivery
+ *
+ * One delivery with its payload and every attempt (status, duration, response excerpt, error).
+ */
+export const getWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<GetWebhookDeliveryData, ThrowOnError>) => (options.client ?? client).get<GetWebhookDeliveryResponses, GetWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}',
+    ...options
+});
+
+/**
+ * Redeliver a webhook delivery
+ *
+ * Queues the same event (same payload and event `id`) again as a new delivery with attempts of its own.
+ */
+export const redeliverWebhookDelivery = <ThrowOnError extends boolean = false>(options: Options<RedeliverWebhookDeliveryData, ThrowOnError>) => (options.client ?? client).post<RedeliverWebhookDeliveryResponses, RedeliverWebhookDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
     ...options
 });

@@ -48,7 +48,7 @@ export type ReadinessDto = {
 /**
  * Machine-readable error code.
  */
-export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'transform_output_too_large' | 'exceeds_memory_budget' | 'incompatible_data' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
+export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'transform_output_too_large' | 'exceeds_memory_budget' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
 
 export type ErrorDetailDto = {
     /**
@@ -87,7 +87,7 @@ export type ErrorResponseDto = {
 /**
  * Granted scopes.
  */
-export type Scope = 'datasets:read' | 'datasets:write' | 'jobs:read' | 'jobs:write' | 'models:read' | 'models:write' | 'metrics:read' | 'admin';
+export type Scope = 'datasets:read' | 'datasets:write' | 'jobs:read' | 'jobs:write' | 'models:read' | 'models:write' | 'metrics:read' | 'webhooks:read' | 'webhooks:write' | 'admin';
 
 /**
  * Whether the key works now.
@@ -1103,99 +1103,6 @@ export type ModelVersionListDto = {
     nextCursor: string | null;
 };
 
-export type PredictionDto = {
-    /**
-     * Classification: the most probable label.
-     */
-    label?: string;
-    /**
-     * Classification: the probability of every label.
-     */
-    probabilities?: {
-        [key: string]: number;
-    };
-    /**
-     * Regression: the value, in the training target's units.
-     */
-    value?: number;
-    /**
-     * Generation: the generated text (without the prompt).
-     */
-    text?: string;
-    /**
-     * Generation: tokens of the prompt.
-     */
-    promptTokens?: number;
-    /**
-     * Generation: tokens generated.
-     */
-    completionTokens?: number;
-    /**
-     * Generation: `stop` (end of text or a stop sequence) or `length` (maxNewTokens reached).
-     */
-    finishReason?: 'stop' | 'length';
-};
-
-export type PredictResponseDto = {
-    /**
-     * The model.
-     */
-    model: string;
-    /**
-     * The version that answered.
-     */
-    version: number;
-    /**
-     * Id of the version that answered.
-     */
-    modelVersionId: string;
-    /**
-     * The head that answered.
-     */
-    task: 'classification' | 'regression' | 'causal-lm';
-    /**
-     * One prediction per input, in order.
-     */
-    predictions: Array<PredictionDto>;
-};
-
-export type PredictRequestDto = {
-    /**
-     * The inputs, one object per prediction, keyed by the model's input fields (the fields it was trained on: `text` for a text classifier, `prompt` for a prompt-completion model, `messages` for a chat model, the feature columns for an mlp). At most INFERENCE_MAX_BATCH of them.
-     */
-    inputs: Array<{
-        [key: string]: unknown;
-    }>;
-    /**
-     * Generation: most tokens to generate per input (at most INFERENCE_MAX_NEW_TOKENS).
-     */
-    maxNewTokens?: number;
-    /**
-     * Generation: sampling temperature; 0 is greedy (always the most likely token).
-     */
-    temperature?: number;
-    /**
-     * Generation: sample from the k most likely tokens only; 0 keeps all.
-     */
-    topK?: number;
-    /**
-     * Generation: nucleus sampling, the smallest set of most likely tokens reaching this probability.
-     */
-    topP?: number;
-    /**
-     * Generation: the text ends before the first of these; it is not included.
-     */
-    stopSequences?: Array<string>;
-    /**
-     * Generation: the same seed, version, inputs and options give the same text. Random when absent.
-     */
-    seed?: number;
-    /**
-     * Generation: answer as a server-sent event stream (text/event-stream) of `token` events and one final `done` event instead of one JSON body.
-     */
-    stream?: boolean;
-};
-
 export type BaseModelRefDto = {
     /**
      * Registered model name in this project.
@@ -1863,7 +1770,7 @@ export type LineageEdgeDto = {
     /**
      * trained_on, validated_on (data -> job), fine_tuned_from (base model -> job), produced (job -> model version or checkpoint), derived_from (parent -> transformed dataset version).
      */
-    relation: 'trained_on' | 'validated_on' | 'fine_tuned_from' | 'produced' | 'derived_from' | 'evaluated' | 'evaluated_on' | 'compared_with';
+    relation: 'trained_on' | 'validated_on' | 'fine_tuned_from' | 'produced' | 'derived_from';
 };
 
 export type LineageGraphDto = {
@@ -1889,191 +1796,297 @@ export type LineageGraphDto = {
     edges: Array<LineageEdgeDto>;
 };
 
-export type EvaluatedModelRefDto = {
-    /**
-     * Registered model name in this project.
-     */
-    name: string;
-    /**
-     * Version number.
-     */
-    version: number;
-};
-
-export type EvaluatedDatasetRefDto = {
-    /**
-     * Dataset name in this project.
-     */
-    name: string;
-    /**
-     * Version number.
-     */
-    version: number;
-};
-
-export type BaselineVersionRefDto = {
-    /**
-     * Another version of the same model, scored on the same rows and compared with.
-     */
-    version: number;
-};
-
-export type BootstrapOptionsDto = {
-    /**
-     * Paired-bootstrap resamples.
-     */
-    resamples?: number;
-    /**
-     * Seed of the resampling: the same seed gives the same interval.
-     */
-    seed?: number;
-    /**
-     * Confidence level of the intervals.
-     */
-    confidence?: number;
-};
-
-export type CreateEvaluationDto = {
-    /**
-     * The model version to evaluate.
-     */
-    model: EvaluatedModelRefDto;
-    /**
-     * The dataset version to evaluate on (a held-out split).
-     */
-    dataset: EvaluatedDatasetRefDto;
-    /**
-     * A field of the rows to report metrics per value of (at most 50 slices; the rest as `(other)`).
-     */
-    sliceBy?: string;
-    /**
-     * Compare with another version of the same model on the same rows.
-     */
-    baseline?: BaselineVersionRefDto;
-    /**
-     * Settings of the paired bootstrap.
-     */
-    bootstrap?: BootstrapOptionsDto;
-};
-
 /**
- * State.
+ * Event types to send; omit (or null) for every type, including types added later. At least one when given.
  */
-export type EvaluationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type WebhookEventType = 'dataset.version.created' | 'dataset.quality.failed' | 'job.started' | 'job.succeeded' | 'job.failed' | 'job.cancelled' | 'model.version.created' | 'evaluation.completed' | 'alias.promoted' | 'alias.promotion_blocked';
 
-/**
- * What the model does.
- */
-export type EvaluationTask = 'classification' | 'regression' | 'causal-lm';
-
-export type EvaluationProgressDto = {
+export type CreateWebhookDto = {
     /**
-     * Rows scored so far in the current attempt.
+     * Where deliveries are POSTed: an absolute http or https URL without credentials (no `user:password@`). Redirects are not followed. Loopback and private addresses are allowed unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES=false; link-local and metadata addresses never are.
      */
-    processedRows: number;
+    url: string;
     /**
-     * Rows of the dataset version.
+     * Event types to send; omit (or null) for every type, including types added later. At least one when given.
      */
-    totalRows: number;
+    eventTypes?: Array<WebhookEventType> | null;
+    /**
+     * Whether events are sent; default true.
+     */
+    active?: boolean;
+    /**
+     * What the subscription is for.
+     */
+    description?: string;
 };
 
-export type EvaluationErrorDto = {
+export type CreatedWebhookDto = {
     /**
-     * Machine-readable reason.
-     */
-    code: string;
-    /**
-     * What happened.
-     */
-    message: string;
-};
-
-export type EvaluationDto = {
-    /**
-     * Evaluation id.
+     * Subscription id.
      */
     id: string;
     /**
-     * State.
+     * The project whose events it receives.
      */
-    status: EvaluationStatus;
+    projectId: string;
     /**
-     * What the model does.
+     * Where deliveries are POSTed.
      */
-    task: EvaluationTask;
+    url: string;
     /**
-     * The model version evaluated.
+     * Subscribed event types; null: every type.
      */
-    model: EvaluatedModelRefDto;
+    eventTypes: Array<WebhookEventType> | null;
     /**
-     * Its id.
+     * Whether events are sent.
      */
-    modelVersionId: string;
+    active: boolean;
     /**
-     * The dataset version evaluated on.
+     * What the subscription is for.
      */
-    dataset: EvaluatedDatasetRefDto;
+    description: string;
     /**
-     * Its id.
+     * Until when deliveries are also signed with the secret before the last rotation; null when not.
      */
-    datasetVersionId: string;
+    previousSecretExpiresAt: string | null;
     /**
-     * The version compared with.
-     */
-    baseline: BaselineVersionRefDto | null;
-    /**
-     * The field metrics are sliced by.
-     */
-    sliceBy: string | null;
-    /**
-     * Settings of the paired bootstrap.
-     */
-    bootstrap: BootstrapOptionsDto;
-    /**
-     * Progress of the current attempt.
-     */
-    progress: EvaluationProgressDto;
-    /**
-     * Attempts so far (a crashed worker or replica re-runs it).
-     */
-    attempt: number;
-    /**
-     * Once succeeded: `rows`, `examples` (scored), `skipped` (by reason), `metrics`, `slices`, `referenceModels` (majority class or mean, TF-IDF + logistic regression, ridge regression, trigram LM: each with its metrics), and `comparison` (per-metric difference with a paired-bootstrap interval, McNemar exact test for classifiers). See the evaluation documentation for every field.
-     */
-    result: {
-        [key: string]: unknown;
-    } | null;
-    /**
-     * Why it failed.
-     */
-    error: EvaluationErrorDto | null;
-    /**
-     * Pending cancel of a running evaluation.
-     */
-    pendingControl: 'cancel' | null;
-    /**
-     * Creation time.
+     * When it was created.
      */
     createdAt: string;
     /**
-     * First start.
+     * When it last changed.
      */
-    startedAt: string | null;
+    updatedAt: string;
     /**
-     * End time.
+     * The signing secret, shown this once (at creation and at each rotation). Absent from a replay of the request with the same Idempotency-Key.
      */
-    finishedAt: string | null;
+    secret: string;
 };
 
-export type EvaluationListDto = {
+export type WebhookDto = {
     /**
-     * Evaluations, newest first.
+     * Subscription id.
      */
-    data: Array<EvaluationDto>;
+    id: string;
+    /**
+     * The project whose events it receives.
+     */
+    projectId: string;
+    /**
+     * Where deliveries are POSTed.
+     */
+    url: string;
+    /**
+     * Subscribed event types; null: every type.
+     */
+    eventTypes: Array<WebhookEventType> | null;
+    /**
+     * Whether events are sent.
+     */
+    active: boolean;
+    /**
+     * What the subscription is for.
+     */
+    description: string;
+    /**
+     * Until when deliveries are also signed with the secret before the last rotation; null when not.
+     */
+    previousSecretExpiresAt: string | null;
+    /**
+     * When it was created.
+     */
+    createdAt: string;
+    /**
+     * When it last changed.
+     */
+    updatedAt: string;
+};
+
+export type WebhookListDto = {
+    /**
+     * Subscriptions of the project, newest first.
+     */
+    data: Array<WebhookDto>;
     /**
      * Cursor of the next page; null on the last page.
      */
     nextCursor: string | null;
+};
+
+export type UpdateWebhookDto = {
+    /**
+     * Where deliveries are POSTed: an absolute http or https URL without credentials (no `user:password@`). Redirects are not followed. Loopback and private addresses are allowed unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES=false; link-local and metadata addresses never are.
+     */
+    url?: string;
+    /**
+     * Event types to send; omit (or null) for every type, including types added later. At least one when given. Omit to keep the current list; null for every type.
+     */
+    eventTypes?: Array<WebhookEventType> | null;
+    /**
+     * Whether events are sent. Deliveries already queued wait while it is false.
+     */
+    active?: boolean;
+    /**
+     * What the subscription is for.
+     */
+    description?: string;
+};
+
+export type RotateWebhookSecretDto = {
+    /**
+     * How long deliveries stay signed with the old secret too (a second `v1` in TuneForge-Signature), so receivers can switch over. 0 ends the old secret at once; default 86400 (a day).
+     */
+    previousSecretValidSeconds?: number;
+};
+
+export type WebhookDeliveryDto = {
+    /**
+     * Delivery id (the TuneForge-Delivery header).
+     */
+    id: string;
+    /**
+     * The subscription.
+     */
+    webhookId: string;
+    /**
+     * The event's id (the payload's `id`), shared by its redeliveries.
+     */
+    eventId: string;
+    /**
+     * The event type, or `ping`.
+     */
+    eventType: string;
+    /**
+     * `pending`: waiting for its (next) attempt; `sending`: an attempt is under way; `delivered`: a 2xx came back; `failed`: every attempt failed.
+     */
+    status: 'pending' | 'sending' | 'delivered' | 'failed';
+    /**
+     * Attempts made so far.
+     */
+    attemptCount: number;
+    /**
+     * When the next attempt is due, for a pending delivery; null otherwise.
+     */
+    nextAttemptAt: string | null;
+    /**
+     * HTTP status of the last attempt; null when none or no response.
+     */
+    lastResponseStatus: number | null;
+    /**
+     * Why the last attempt failed; null when it did not.
+     */
+    lastError: string | null;
+    /**
+     * When a 2xx came back.
+     */
+    deliveredAt: string | null;
+    /**
+     * The delivery this one repeats, for a redelivery.
+     */
+    redeliveryOf: string | null;
+    /**
+     * When the event was queued for this subscription.
+     */
+    createdAt: string;
+};
+
+export type WebhookDeliveryListDto = {
+    /**
+     * Deliveries of the subscription, newest first.
+     */
+    data: Array<WebhookDeliveryDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+export type WebhookDeliveryAttemptDto = {
+    /**
+     * Attempt number, from 1.
+     */
+    attempt: number;
+    /**
+     * When it started.
+     */
+    startedAt: string;
+    /**
+     * How long it took, in milliseconds.
+     */
+    durationMs: number;
+    /**
+     * The HTTP status; null when no response came (refused, timed out, address not allowed).
+     */
+    responseStatus: number | null;
+    /**
+     * The start of the response body (at most 1024 bytes).
+     */
+    responseExcerpt: string | null;
+    /**
+     * Why it failed; null when a 2xx came back.
+     */
+    error: string | null;
+};
+
+export type WebhookDeliveryDetailDto = {
+    /**
+     * Delivery id (the TuneForge-Delivery header).
+     */
+    id: string;
+    /**
+     * The subscription.
+     */
+    webhookId: string;
+    /**
+     * The event's id (the payload's `id`), shared by its redeliveries.
+     */
+    eventId: string;
+    /**
+     * The event type, or `ping`.
+     */
+    eventType: string;
+    /**
+     * `pending`: waiting for its (next) attempt; `sending`: an attempt is under way; `delivered`: a 2xx came back; `failed`: every attempt failed.
+     */
+    status: 'pending' | 'sending' | 'delivered' | 'failed';
+    /**
+     * Attempts made so far.
+     */
+    attemptCount: number;
+    /**
+     * When the next attempt is due, for a pending delivery; null otherwise.
+     */
+    nextAttemptAt: string | null;
+    /**
+     * HTTP status of the last attempt; null when none or no response.
+     */
+    lastResponseStatus: number | null;
+    /**
+     * Why the last attempt failed; null when it did not.
+     */
+    lastError: string | null;
+    /**
+     * When a 2xx came back.
+     */
+    deliveredAt: string | null;
+    /**
+     * The delivery this one repeats, for a redelivery.
+     */
+    redeliveryOf: string | null;
+    /**
+     * When the event was queued for this subscription.
+     */
+    createdAt: string;
+    /**
+     * The JSON body sent: `{id, type, createdAt, projectId, data}`.
+     */
+    payload: {
+        [key: string]: unknown;
+    };
+    /**
+     * Every attempt, first to last.
+     */
+    attempts: Array<WebhookDeliveryAttemptDto>;
 };
 
 export type GetLivenessData = {
@@ -3515,78 +3528,6 @@ export type DownloadModelVersionResponses = {
 
 export type DownloadModelVersionResponse = DownloadModelVersionResponses[keyof DownloadModelVersionResponses];
 
-export type PredictData = {
-    body: PredictRequestDto;
-    headers?: {
-        /**
-         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
-         */
-        'Idempotency-Key'?: string;
-    };
-    path: {
-        modelName: string;
-    };
-    query: {
-        /**
-         * The model version that answers.
-         */
-        version: number;
-    };
-    url: '/api/v1/models/{modelName}/predict';
-};
-
-export type PredictErrors = {
-    /**
-     * The request is invalid: too many inputs, an input that does not fit the model's fields, or options its head does not take.
-     */
-    400: ErrorResponseDto;
-    /**
-     * No API key, or an invalid, revoked or expired one.
-     */
-    401: ErrorResponseDto;
-    /**
-     * The key lacks the `models:read` scope.
-     */
-    403: ErrorResponseDto;
-    /**
-     * No such model or version in this project.
-     */
-    404: ErrorResponseDto;
-    /**
-     * The version's files cannot be loaded as a model.
-     */
-    409: ErrorResponseDto;
-    /**
-     * The request body is larger than JSON_BODY_LIMIT.
-     */
-    413: ErrorResponseDto;
-    /**
-     * The request has a body that is not application/json.
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
-     */
-    429: ErrorResponseDto;
-    /**
-     * This replica runs no inference workers.
-     *
-     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
-     */
-    503: ErrorResponseDto;
-};
-
-export type PredictError = PredictErrors[keyof PredictErrors];
-
-export type PredictResponses = {
-    /**
-     * One prediction per input, and the version that answered.
-     */
-    200: PredictResponseDto;
-};
-
-export type PredictResponse = PredictResponses[keyof PredictResponses];
-
 export type ListJobsData = {
     body?: never;
     path?: never;
@@ -4159,7 +4100,7 @@ export type GetLineageResponses = {
 
 export type GetLineageResponse = GetLineageResponses[keyof GetLineageResponses];
 
-export type ListEvaluationsData = {
+export type ListWebhooksData = {
     body?: never;
     path?: never;
     query?: {
@@ -4171,19 +4112,11 @@ export type ListEvaluationsData = {
          * The `nextCursor` of the previous page; omit for the first page.
          */
         cursor?: string;
-        /**
-         * Only evaluations of this model.
-         */
-        model?: string;
-        /**
-         * Only evaluations of this version (with `model`).
-         */
-        version?: number;
     };
-    url: '/api/v1/evaluations';
+    url: '/api/v1/webhooks';
 };
 
-export type ListEvaluationsErrors = {
+export type ListWebhooksErrors = {
     /**
      * The request is invalid.
      */
@@ -4193,7 +4126,7 @@ export type ListEvaluationsErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * The key lacks the `models:read` scope.
+     * The key lacks the `webhooks:read` scope.
      */
     403: ErrorResponseDto;
     /**
@@ -4206,16 +4139,16 @@ export type ListEvaluationsErrors = {
     503: ErrorResponseDto;
 };
 
-export type ListEvaluationsError = ListEvaluationsErrors[keyof ListEvaluationsErrors];
+export type ListWebhooksError = ListWebhooksErrors[keyof ListWebhooksErrors];
 
-export type ListEvaluationsResponses = {
-    200: EvaluationListDto;
+export type ListWebhooksResponses = {
+    200: WebhookListDto;
 };
 
-export type ListEvaluationsResponse = ListEvaluationsResponses[keyof ListEvaluationsResponses];
+export type ListWebhooksResponse = ListWebhooksResponses[keyof ListWebhooksResponses];
 
-export type CreateEvaluationData = {
-    body: CreateEvaluationDto;
+export type CreateWebhookData = {
+    body: CreateWebhookDto;
     headers?: {
         /**
          * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
@@ -4224,10 +4157,10 @@ export type CreateEvaluationData = {
     };
     path?: never;
     query?: never;
-    url: '/api/v1/evaluations';
+    url: '/api/v1/webhooks';
 };
 
-export type CreateEvaluationErrors = {
+export type CreateWebhookErrors = {
     /**
      * The request is invalid.
      */
@@ -4237,170 +4170,11 @@ export type CreateEvaluationErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * The key lacks the `jobs:write` scope.
+     * The key lacks the `webhooks:write` scope.
      */
     403: ErrorResponseDto;
     /**
-     * No such model, version or dataset in this project.
-     */
-    404: ErrorResponseDto;
-    /**
-     * The dataset version is deleted or invalid.
-     */
-    409: ErrorResponseDto;
-    /**
-     * The request body is larger than JSON_BODY_LIMIT.
-     */
-    413: ErrorResponseDto;
-    /**
-     * The request has a body that is not application/json.
-     */
-    415: ErrorResponseDto;
-    /**
-     * `incompatible_data`: the data cannot be scored by the model (task, input fields, no label field) or the baseline has another head or labels.
-     */
-    422: ErrorResponseDto;
-    /**
-     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
-     */
-    429: ErrorResponseDto;
-    /**
-     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
-     */
-    503: ErrorResponseDto;
-};
-
-export type CreateEvaluationError = CreateEvaluationErrors[keyof CreateEvaluationErrors];
-
-export type CreateEvaluationResponses = {
-    201: EvaluationDto;
-};
-
-export type CreateEvaluationResponse = CreateEvaluationResponses[keyof CreateEvaluationResponses];
-
-export type GetEvaluationData = {
-    body?: never;
-    path: {
-        evaluationId: string;
-    };
-    query?: never;
-    url: '/api/v1/evaluations/{evaluationId}';
-};
-
-export type GetEvaluationErrors = {
-    /**
-     * The request is invalid.
-     */
-    400: ErrorResponseDto;
-    /**
-     * No API key, or an invalid, revoked or expired one.
-     */
-    401: ErrorResponseDto;
-    /**
-     * The key lacks the `models:read` scope.
-     */
-    403: ErrorResponseDto;
-    /**
-     * No such evaluation in this project.
-     */
-    404: ErrorResponseDto;
-    /**
-     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
-     */
-    429: ErrorResponseDto;
-    /**
-     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
-     */
-    503: ErrorResponseDto;
-};
-
-export type GetEvaluationError = GetEvaluationErrors[keyof GetEvaluationErrors];
-
-export type GetEvaluationResponses = {
-    200: EvaluationDto;
-};
-
-export type GetEvaluationResponse = GetEvaluationResponses[keyof GetEvaluationResponses];
-
-export type DownloadEvaluationPredictionsData = {
-    body?: never;
-    path: {
-        evaluationId: string;
-    };
-    query?: never;
-    url: '/api/v1/evaluations/{evaluationId}/predictions';
-};
-
-export type DownloadEvaluationPredictionsErrors = {
-    /**
-     * The request is invalid.
-     */
-    400: ErrorResponseDto;
-    /**
-     * No API key, or an invalid, revoked or expired one.
-     */
-    401: ErrorResponseDto;
-    /**
-     * The key lacks the `models:read` scope.
-     */
-    403: ErrorResponseDto;
-    /**
-     * No such evaluation in this project.
-     */
-    404: ErrorResponseDto;
-    /**
-     * The evaluation has not succeeded.
-     */
-    409: ErrorResponseDto;
-    /**
-     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
-     */
-    429: ErrorResponseDto;
-    /**
-     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
-     */
-    503: ErrorResponseDto;
-};
-
-export type DownloadEvaluationPredictionsError = DownloadEvaluationPredictionsErrors[keyof DownloadEvaluationPredictionsErrors];
-
-export type DownloadEvaluationPredictionsResponses = {
-    /**
-     * The predictions.
-     */
-    200: Blob | File;
-};
-
-export type DownloadEvaluationPredictionsResponse = DownloadEvaluationPredictionsResponses[keyof DownloadEvaluationPredictionsResponses];
-
-export type CancelEvaluationData = {
-    body?: never;
-    path: {
-        evaluationId: string;
-    };
-    query?: never;
-    url: '/api/v1/evaluations/{evaluationId}/cancel';
-};
-
-export type CancelEvaluationErrors = {
-    /**
-     * The request is invalid.
-     */
-    400: ErrorResponseDto;
-    /**
-     * No API key, or an invalid, revoked or expired one.
-     */
-    401: ErrorResponseDto;
-    /**
-     * The key lacks the `jobs:write` scope.
-     */
-    403: ErrorResponseDto;
-    /**
-     * No such evaluation in this project.
-     */
-    404: ErrorResponseDto;
-    /**
-     * The evaluation has already ended.
+     * The Idempotency-Key was used for a different request, or its first request is still running.
      */
     409: ErrorResponseDto;
     /**
@@ -4421,10 +4195,435 @@ export type CancelEvaluationErrors = {
     503: ErrorResponseDto;
 };
 
-export type CancelEvaluationError = CancelEvaluationErrors[keyof CancelEvaluationErrors];
+export type CreateWebhookError = CreateWebhookErrors[keyof CreateWebhookErrors];
 
-export type CancelEvaluationResponses = {
-    200: EvaluationDto;
+export type CreateWebhookResponses = {
+    201: CreatedWebhookDto;
 };
 
-export type CancelEvaluationResponse = CancelEvaluationResponses[keyof CancelEvaluationResponses];
+export type CreateWebhookResponse = CreateWebhookResponses[keyof CreateWebhookResponses];
+
+export type DeleteWebhookData = {
+    body?: never;
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}';
+};
+
+export type DeleteWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteWebhookError = DeleteWebhookErrors[keyof DeleteWebhookErrors];
+
+export type DeleteWebhookResponses = {
+    200: WebhookDto;
+};
+
+export type DeleteWebhookResponse = DeleteWebhookResponses[keyof DeleteWebhookResponses];
+
+export type GetWebhookData = {
+    body?: never;
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}';
+};
+
+export type GetWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetWebhookError = GetWebhookErrors[keyof GetWebhookErrors];
+
+export type GetWebhookResponses = {
+    200: WebhookDto;
+};
+
+export type GetWebhookResponse = GetWebhookResponses[keyof GetWebhookResponses];
+
+export type UpdateWebhookData = {
+    body: UpdateWebhookDto;
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}';
+};
+
+export type UpdateWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdateWebhookError = UpdateWebhookErrors[keyof UpdateWebhookErrors];
+
+export type UpdateWebhookResponses = {
+    200: WebhookDto;
+};
+
+export type UpdateWebhookResponse = UpdateWebhookResponses[keyof UpdateWebhookResponses];
+
+export type RotateWebhookSecretData = {
+    body: RotateWebhookSecretDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}/rotate-secret';
+};
+
+export type RotateWebhookSecretErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The Idempotency-Key was used for a different request, or its first request is still running.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type RotateWebhookSecretError = RotateWebhookSecretErrors[keyof RotateWebhookSecretErrors];
+
+export type RotateWebhookSecretResponses = {
+    200: CreatedWebhookDto;
+};
+
+export type RotateWebhookSecretResponse = RotateWebhookSecretResponses[keyof RotateWebhookSecretResponses];
+
+export type PingWebhookData = {
+    body?: never;
+    path: {
+        webhookId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}/ping';
+};
+
+export type PingWebhookErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The webhook is inactive (`invalid_state`).
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type PingWebhookError = PingWebhookErrors[keyof PingWebhookErrors];
+
+export type PingWebhookResponses = {
+    202: WebhookDeliveryDto;
+};
+
+export type PingWebhookResponse = PingWebhookResponses[keyof PingWebhookResponses];
+
+export type ListWebhookDeliveriesData = {
+    body?: never;
+    path: {
+        webhookId: string;
+    };
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+        /**
+         * Only deliveries in this status.
+         */
+        status?: 'pending' | 'sending' | 'delivered' | 'failed';
+    };
+    url: '/api/v1/webhooks/{webhookId}/deliveries';
+};
+
+export type ListWebhookDeliveriesErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListWebhookDeliveriesError = ListWebhookDeliveriesErrors[keyof ListWebhookDeliveriesErrors];
+
+export type ListWebhookDeliveriesResponses = {
+    200: WebhookDeliveryListDto;
+};
+
+export type ListWebhookDeliveriesResponse = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type GetWebhookDeliveryData = {
+    body?: never;
+    path: {
+        webhookId: string;
+        deliveryId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}';
+};
+
+export type GetWebhookDeliveryErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetWebhookDeliveryError = GetWebhookDeliveryErrors[keyof GetWebhookDeliveryErrors];
+
+export type GetWebhookDeliveryResponses = {
+    200: WebhookDeliveryDetailDto;
+};
+
+export type GetWebhookDeliveryResponse = GetWebhookDeliveryResponses[keyof GetWebhookDeliveryResponses];
+
+export type RedeliverWebhookDeliveryData = {
+    body?: never;
+    path: {
+        webhookId: string;
+        deliveryId: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver';
+};
+
+export type RedeliverWebhookDeliveryErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `webhooks:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such webhook (or delivery) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The webhook is inactive (`invalid_state`).
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type RedeliverWebhookDeliveryError = RedeliverWebhookDeliveryErrors[keyof RedeliverWebhookDeliveryErrors];
+
+export type RedeliverWebhookDeliveryResponses = {
+    202: WebhookDeliveryDto;
+};
+
+export type RedeliverWebhookDeliveryResponse = RedeliverWebhookDeliveryResponses[keyof RedeliverWebhookDeliveryResponses];

@@ -272,6 +272,41 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsString()
+  @MinLength(32, { message: 'WEBHOOK_SECRET_KEY must be at least 32 characters (e.g. openssl rand -base64 32)' })
+  @MaxLength(1024, { message: 'WEBHOOK_SECRET_KEY must be at most 1024 characters' })
+  WEBHOOK_SECRET_KEY?: string;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be one of true, false' })
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES?: boolean;
+
+  @IsOptional()
+  @IntegerIn(0, 64)
+  WEBHOOK_DELIVERY_CONCURRENCY?: number;
+
+  @IsOptional()
+  @IntegerIn(50, 60_000)
+  WEBHOOK_POLL_MS?: number;
+
+  @IsOptional()
+  @IntegerIn(1, 50)
+  WEBHOOK_MAX_ATTEMPTS?: number;
+
+  @IsOptional()
+  @IntegerIn(100, 120_000)
+  WEBHOOK_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IntegerIn(1, 3600)
+  WEBHOOK_RETRY_BASE_SECONDS?: number;
+
+  @IsOptional()
+  @IntegerIn(1, 86_400)
+  WEBHOOK_RETRY_CAP_SECONDS?: number;
+
+  @IsOptional()
+  @IsString()
   @MaxLength(200, { message: 'NODE_ENV must be at most 200 characters' })
   NODE_ENV?: string;
 }
@@ -369,6 +404,23 @@ export interface AppConfig {
     maxInflatedBytes: number;
     /** Longest line (JSONL) or record (CSV). */
     maxLineBytes: number;
+  };
+  webhooks: {
+    /** Key material for encrypting webhook secrets at rest; unset: generated into DATA_DIR. */
+    secretKey?: string;
+    /** Whether deliveries may go to loopback and private networks (self-hosted receivers live there). */
+    allowPrivateAddresses: boolean;
+    /** Deliveries this replica sends at once; 0: this replica sends none. */
+    deliveryConcurrency: number;
+    /** How often an idle replica looks for due deliveries. */
+    pollMs: number;
+    /** Attempts of one delivery before it is marked failed. */
+    maxAttempts: number;
+    /** Time allowed for one attempt: connect, send, and the response's status and headers. */
+    timeoutMs: number;
+    /** Wait before the first retry; doubles per attempt up to the cap, with jitter. */
+    retryBaseSeconds: number;
+    retryCapSeconds: number;
   };
   transforms: {
     /** The most rows any one step of a transform may write (refused up front when certain). */
@@ -470,6 +522,16 @@ export function loadConfig(
       maxUploadBytes: parseSize(env.DATASET_MAX_UPLOAD_BYTES ?? '10gb'),
       maxInflatedBytes: parseSize(env.DATASET_MAX_INFLATED_BYTES ?? '40gb'),
       maxLineBytes: parseSize(env.DATASET_MAX_LINE_BYTES ?? '1mb'),
+    },
+    webhooks: {
+      secretKey: env.WEBHOOK_SECRET_KEY,
+      allowPrivateAddresses: env.WEBHOOK_ALLOW_PRIVATE_ADDRESSES ?? true,
+      deliveryConcurrency: env.WEBHOOK_DELIVERY_CONCURRENCY ?? 4,
+      pollMs: env.WEBHOOK_POLL_MS ?? 1000,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS ?? 12,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS ?? 10_000,
+      retryBaseSeconds: env.WEBHOOK_RETRY_BASE_SECONDS ?? 10,
+      retryCapSeconds: Math.max(env.WEBHOOK_RETRY_CAP_SECONDS ?? 3600, env.WEBHOOK_RETRY_BASE_SECONDS ?? 10),
     },
     transforms: {
       maxOutputRows: env.TRANSFORM_MAX_OUTPUT_ROWS ?? 10_000_000,

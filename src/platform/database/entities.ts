@@ -15,6 +15,8 @@ import { ModelAliasEntity } from '../../models/model-alias.entity.js';
 import { EvaluationEntity } from '../../evaluation/evaluation.entity.js';
 import { ModelVersionEntity } from '../../models/model-version.entity.js';
 import { RegisteredModelEntity } from '../../models/registered-model.entity.js';
+import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from '../../webhooks/webhook-delivery.entity.js';
+import { WebhookEntity } from '../../webhooks/webhook.entity.js';
 
 /** Every entity, in one list: the app, the migration tools and the tests all load this. */
 export const ENTITIES = [
@@ -35,4 +37,7 @@ export const ENTITIES = [
   CheckpointEntity,
   IdempotencyKeyEntity,
   EvaluationEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  WebhookDeliveryAttemptEntity,
 ];

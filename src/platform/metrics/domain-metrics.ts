@@ -8,6 +8,12 @@ import { MetricsService } from './metrics.service.js';
  */
 export type JobRunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'paused' | 'requeued' | 'lost';
 
+/**
+ * What one webhook delivery attempt on this replica came to: `delivered` (2xx), `retrying` (failed,
+ * another attempt is scheduled) or `failed` (failed, no attempts left).
+ */
+export type WebhookAttemptOutcome = 'delivered' | 'retrying' | 'failed';
+
 /** Counts of jobs by status across the instance, read when Prometheus scrapes. */
 export type JobCountsSource = () => Promise<Record<string, number>>;
 
@@ -30,6 +36,7 @@ export class DomainMetrics {
   private readonly trainingSteps: Counter;
   private readonly checkpointsWritten: Counter<'reason'>;
   private readonly evaluationDuration: Histogram<'outcome'>;
+  private readonly webhookDeliveries: Counter<'outcome'>;
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
@@ -80,6 +87,15 @@ export class DomainMetrics {
       buckets: LONG_DURATION_BUCKETS,
       registers,
     });
+    this.webhookDeliveries = new Counter({
+      name: 'tuneforge_webhook_deliveries_total',
+      help: 'Webhook delivery attempts made on this replica, by outcome (delivered; retrying: failed, retry scheduled; failed: no attempts left)',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    for (const outcome of ['delivered', 'retrying', 'failed'] as const) {
+      this.webhookDeliveries.inc({ outcome }, 0);
+    }
   }
 
   /** Where the instance-wide job counts come from (the job queue). */
@@ -115,6 +131,10 @@ export class DomainMetrics {
 
   evaluationFinished(seconds: number, outcome: 'succeeded' | 'failed'): void {
     this.evaluationDuration.observe({ outcome }, seconds);
+  }
+
+  webhookAttempted(outcome: WebhookAttemptOutcome): void {
+    this.webhookDeliveries.inc({ outcome });
   }
 
   private async collectJobCounts(gauge: Gauge<'status'>): Promise<void> {
