@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, GetWebhookData, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookErrors, GetWebhookResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PauseJobData, PauseJobErrors, PauseJobResponses, PingWebhookData, PingWebhookErrors, PingWebhookResponses, RedeliverWebhookDeliveryData, RedeliverWebhookDeliveryErrors, RedeliverWebhookDeliveryResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
+import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJobData, CancelJobErrors, CancelJobResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateDatasetData, CreateDatasetErrors, CreateDatasetResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteDatasetVersionData, DeleteDatasetVersionErrors, DeleteDatasetVersionResponses, DeleteModelVersionData, DeleteModelVersionErrors, DeleteModelVersionResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadDatasetVersionData, DownloadDatasetVersionErrors, DownloadDatasetVersionResponses, DownloadEvaluationPredictionsData, DownloadEvaluationPredictionsErrors, DownloadEvaluationPredictionsResponses, DownloadModelVersionData, DownloadModelVersionErrors, DownloadModelVersionResponses, GetAliasData, GetAliasErrors, GetAliasGatesData, GetAliasGatesErrors, GetAliasGatesResponses, GetAliasResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetDatasetVersionData, GetDatasetVersionErrors, GetDatasetVersionQualityData, GetDatasetVersionQualityErrors, GetDatasetVersionQualityResponses, GetDatasetVersionResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetJobData, GetJobErrors, GetJobMetricsData, GetJobMetricsErrors, GetJobMetricsResponses, GetJobResponses, GetLineageData, GetLineageErrors, GetLineageResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsErrors, GetMetricsResponses, GetModelData, GetModelErrors, GetModelResponses, GetModelVersionData, GetModelVersionErrors, GetModelVersionResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTrainerStatusData, GetTrainerStatusErrors, GetTrainerStatusResponses, GetWebhookData, GetWebhookDeliveryData, GetWebhookDeliveryErrors, GetWebhookDeliveryResponses, GetWebhookErrors, GetWebhookResponses, ImportModelVersionData, ImportModelVersionErrors, ImportModelVersionResponses, ListAliasesData, ListAliasesErrors, ListAliasesResponses, ListAliasHistoryData, ListAliasHistoryErrors, ListAliasHistoryResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListDatasetVersionRowsData, ListDatasetVersionRowsErrors, ListDatasetVersionRowsResponses, ListDatasetVersionsData, ListDatasetVersionsErrors, ListDatasetVersionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListJobCheckpointsData, ListJobCheckpointsErrors, ListJobCheckpointsResponses, ListJobEventsData, ListJobEventsErrors, ListJobEventsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListModelVersionsData, ListModelVersionsErrors, ListModelVersionsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PauseJobData, PauseJobErrors, PauseJobResponses, PingWebhookData, PingWebhookErrors, PingWebhookResponses, PredictData, PredictErrors, PredictResponses, PromoteAliasData, PromoteAliasErrors, PromoteAliasResponses, PutAliasGatesData, PutAliasGatesErrors, PutAliasGatesResponses, RedeliverWebhookDeliveryData, RedeliverWebhookDeliveryErrors, RedeliverWebhookDeliveryResponses, RemoveAliasData, RemoveAliasErrors, RemoveAliasResponses, ResumeJobData, ResumeJobErrors, ResumeJobResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, TransformDatasetVersionData, TransformDatasetVersionErrors, TransformDatasetVersionResponses, UpdateModelData, UpdateModelErrors, UpdateModelResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadDatasetVersionData, UploadDatasetVersionErrors, UploadDatasetVersionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -307,6 +307,21 @@ export const getModel = <ThrowOnError extends boolean = false>(options: Options<
 });
 
 /**
+ * Update a model
+ *
+ * Descriptive fields (description, intended use, out-of-scope use, limitations, tags) with JSON merge semantics: an absent field is unchanged, null clears it.
+ */
+export const updateModel = <ThrowOnError extends boolean = false>(options: Options<UpdateModelData, ThrowOnError>) => (options.client ?? client).patch<UpdateModelResponses, UpdateModelErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * List model versions
  *
  * Versions of a model, newest first.
@@ -334,6 +349,17 @@ export const importModelVersion = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * Delete a model version
+ *
+ * Removes the files and keeps the row as a tombstone (state `deleted`) with its lineage and history. Refused (409 `model_version_in_use`, naming them) while an alias points at it or an unfinished job fine-tunes from it. Deleting a deleted version answers the tombstone.
+ */
+export const deleteModelVersion = <ThrowOnError extends boolean = false>(options: Options<DeleteModelVersionData, ThrowOnError>) => (options.client ?? client).delete<DeleteModelVersionResponses, DeleteModelVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/versions/{version}',
+    ...options
+});
+
+/**
  * Get a model version
  *
  * Manifest, files, metrics and source job of one version.
@@ -353,6 +379,106 @@ export const downloadModelVersion = <ThrowOnError extends boolean = false>(optio
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/models/{modelName}/versions/{version}/download',
     ...options
+});
+
+/**
+ * List aliases
+ *
+ * Aliases of a model (including removed ones, which point at no version), with their gates.
+ */
+export const listAliases = <ThrowOnError extends boolean = false>(options: Options<ListAliasesData, ThrowOnError>) => (options.client ?? client).get<ListAliasesResponses, ListAliasesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/aliases',
+    ...options
+});
+
+/**
+ * Remove an alias
+ *
+ * The alias stops pointing at any version; its gates and history stay. Answers the history entry.
+ */
+export const removeAlias = <ThrowOnError extends boolean = false>(options: Options<RemoveAliasData, ThrowOnError>) => (options.client ?? client).delete<RemoveAliasResponses, RemoveAliasErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/aliases/{alias}',
+    ...options
+});
+
+/**
+ * Get an alias
+ *
+ * The version the alias points at, or with `at` the version it pointed at at that instant (time travel). 404 when it pointed at nothing then.
+ */
+export const getAlias = <ThrowOnError extends boolean = false>(options: Options<GetAliasData, ThrowOnError>) => (options.client ?? client).get<GetAliasResponses, GetAliasErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/aliases/{alias}',
+    ...options
+});
+
+/**
+ * List alias history
+ *
+ * Every move and attempt (promoted, forced, blocked, removed), newest first, with gate reports.
+ */
+export const listAliasHistory = <ThrowOnError extends boolean = false>(options: Options<ListAliasHistoryData, ThrowOnError>) => (options.client ?? client).get<ListAliasHistoryResponses, ListAliasHistoryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/aliases/{alias}/history',
+    ...options
+});
+
+/**
+ * Get promotion gates
+ *
+ * The rules a version must pass to be promoted.
+ */
+export const getAliasGates = <ThrowOnError extends boolean = false>(options: Options<GetAliasGatesData, ThrowOnError>) => (options.client ?? client).get<GetAliasGatesResponses, GetAliasGatesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/aliases/{alias}/gates',
+    ...options
+});
+
+/**
+ * Set promotion gates
+ *
+ * Replaces the rules; creates the alias (pointing at no version) if it does not exist.
+ */
+export const putAliasGates = <ThrowOnError extends boolean = false>(options: Options<PutAliasGatesData, ThrowOnError>) => (options.client ?? client).put<PutAliasGatesResponses, PutAliasGatesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/aliases/{alias}/gates',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Promote a version to an alias
+ *
+ * Runs every gate of the alias against the version and moves the alias only if all pass (200 with the report). Otherwise 409 `promotion_blocked`, one detail per gate (field `gates.N`, reason, kind, passed, figures), and the attempt is recorded as blocked. `force: true` with a reason (admin scope) moves it anyway, recorded as forced with the report. The alias is created on first promotion.
+ */
+export const promoteAlias = <ThrowOnError extends boolean = false>(options: Options<PromoteAliasData, ThrowOnError>) => (options.client ?? client).post<PromoteAliasResponses, PromoteAliasErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/aliases/{alias}/promote',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Predict with a model version
+ *
+ * Runs a batch of inputs through one version: a classifier answers the label and the probability of every label, a regression model the value in its target's units, a causal LM generated text (greedy at temperature 0, else sampled with top-k and top-p; the same seed gives the same text). Inputs are checked against the model's input fields. Answered off the main thread by inference workers that keep recently used models loaded. With `stream: true` the answer is `text/event-stream`: `token` events (`data: {"index": 0, "text": "..."}`, text of input `index` as it is generated), then one `done` event whose data is the whole JSON response, or an `error` event (`data: {"code": "...", "message": "..."}`) if the generation fails after it began. Every event is `event: <name>` and one `data:` line of JSON.
+ */
+export const predict = <ThrowOnError extends boolean = false>(options: Options<PredictData, ThrowOnError>) => (options.client ?? client).post<PredictResponses, PredictErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/models/{modelName}/predict',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -476,11 +602,70 @@ export const getTrainerStatus = <ThrowOnError extends boolean = false>(options?:
 /**
  * Get the lineage of an entity
  *
- * The graph of datasets versions, transforms, jobs, checkpoints and model versions around one entity: upstream (what it was made from, back to the original upload), downstream (what was made from it, deleted data versions included) or both, up to `depth` edges away.
+ * The graph of datasets versions, transforms, jobs, checkpoints, model versions and alias moves around one entity: upstream (what it was made from, back to the original upload), downstream (what was made from it, deleted data versions included) or both, up to `depth` edges away.
  */
 export const getLineage = <ThrowOnError extends boolean = false>(options: Options<GetLineageData, ThrowOnError>) => (options.client ?? client).get<GetLineageResponses, GetLineageErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/lineage/{entityType}/{entityId}',
+    ...options
+});
+
+/**
+ * List evaluations
+ *
+ * The project's evaluations, newest first; filter by model and version.
+ */
+export const listEvaluations = <ThrowOnError extends boolean = false>(options?: Options<ListEvaluationsData, ThrowOnError>) => (options?.client ?? client).get<ListEvaluationsResponses, ListEvaluationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations',
+    ...options
+});
+
+/**
+ * Evaluate a model version on a dataset version
+ *
+ * Queues an evaluation on the trainer pool: metrics of the model on the data (optionally per slice of a field), reference models fitted on its training data, a predictions file, and, with `baseline`, a paired-bootstrap comparison with another version of the same model. The model, data and baseline are checked first; nothing is queued when a check fails.
+ */
+export const createEvaluation = <ThrowOnError extends boolean = false>(options: Options<CreateEvaluationData, ThrowOnError>) => (options.client ?? client).post<CreateEvaluationResponses, CreateEvaluationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get an evaluation
+ *
+ * Status, progress and, once succeeded, metrics, slices, reference models and the comparison.
+ */
+export const getEvaluation = <ThrowOnError extends boolean = false>(options: Options<GetEvaluationData, ThrowOnError>) => (options.client ?? client).get<GetEvaluationResponses, GetEvaluationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations/{evaluationId}',
+    ...options
+});
+
+/**
+ * Download the predictions of an evaluation
+ *
+ * JSON Lines, one per row of the data in order: `line` (1-based line of the input), `prediction`, `target`, `scored` (false when the row had no usable target), and `probabilities` per label (classification), or `loss`, `tokens`, `correctTokens` (language models).
+ */
+export const downloadEvaluationPredictions = <ThrowOnError extends boolean = false>(options: Options<DownloadEvaluationPredictionsData, ThrowOnError>) => (options.client ?? client).get<DownloadEvaluationPredictionsResponses, DownloadEvaluationPredictionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations/{evaluationId}/predictions',
+    ...options
+});
+
+/**
+ * Cancel an evaluation
+ *
+ * A queued evaluation is cancelled at once; a running one stops before its next batch.
+ */
+export const cancelEvaluation = <ThrowOnError extends boolean = false>(options: Options<CancelEvaluationData, ThrowOnError>) => (options.client ?? client).post<CancelEvaluationResponses, CancelEvaluationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/evaluations/{evaluationId}/cancel',
     ...options
 });
 

@@ -48,7 +48,7 @@ export type ReadinessDto = {
 /**
  * Machine-readable error code.
  */
-export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'transform_output_too_large' | 'exceeds_memory_budget' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'rate_limited' | 'service_unavailable' | 'internal_error';
+export type ErrorCode = 'validation_failed' | 'malformed_json' | 'unreadable_file' | 'empty_file' | 'invalid_state' | 'payload_too_large' | 'transform_output_too_large' | 'exceeds_memory_budget' | 'incompatible_data' | 'unsupported_media_type' | 'unauthenticated' | 'insufficient_scope' | 'forbidden' | 'not_found' | 'route_not_found' | 'method_not_allowed' | 'conflict' | 'model_version_deleted' | 'model_version_in_use' | 'promotion_blocked' | 'alias_not_found' | 'rate_limited' | 'service_unavailable' | 'internal_error';
 
 export type ErrorDetailDto = {
     /**
@@ -1002,13 +1002,33 @@ export type RegisteredModelDto = {
      */
     name: string;
     /**
-     * Description.
+     * What the model is.
      */
-    description: string;
+    description: string | null;
+    /**
+     * What it is meant to be used for.
+     */
+    intendedUse: string | null;
+    /**
+     * Uses it is not meant for.
+     */
+    outOfScopeUse: string | null;
+    /**
+     * Known limitations.
+     */
+    limitations: string | null;
+    /**
+     * Tags.
+     */
+    tags: Array<string>;
     /**
      * Creation time.
      */
     createdAt: string;
+    /**
+     * Last change to the model or its descriptive fields.
+     */
+    updatedAt: string;
 };
 
 export type RegisteredModelListDto = {
@@ -1021,6 +1041,34 @@ export type RegisteredModelListDto = {
      */
     nextCursor: string | null;
 };
+
+export type UpdateModelDto = {
+    /**
+     * What the model is. Absent: unchanged; null: cleared.
+     */
+    description?: string | null;
+    /**
+     * What it is meant to be used for. Absent: unchanged; null: cleared.
+     */
+    intendedUse?: string | null;
+    /**
+     * Uses it is not meant for. Absent: unchanged; null: cleared.
+     */
+    outOfScopeUse?: string | null;
+    /**
+     * Known limitations. Absent: unchanged; null: cleared.
+     */
+    limitations?: string | null;
+    /**
+     * Tags, replacing the current ones (at most 32, no repeats). Absent: unchanged; null: cleared.
+     */
+    tags?: Array<string> | null;
+};
+
+/**
+ * ready: usable; deleted: a tombstone whose files were removed (row and lineage remain).
+ */
+export type ModelVersionState = 'ready' | 'deleted';
 
 export type ModelFileDto = {
     /**
@@ -1037,6 +1085,63 @@ export type ModelFileDto = {
     sha256: string;
 };
 
+export type ModelVersionRefDto = {
+    /**
+     * Model version id.
+     */
+    id: string;
+    /**
+     * Model name.
+     */
+    modelName: string;
+    /**
+     * Version number.
+     */
+    version: number;
+};
+
+export type LineageDatasetVersionDto = {
+    /**
+     * Dataset version id.
+     */
+    id: string;
+    /**
+     * Dataset id.
+     */
+    datasetId: string;
+    /**
+     * Dataset name.
+     */
+    datasetName: string;
+    /**
+     * Version number.
+     */
+    version: number;
+    /**
+     * training or validation: the source job's data; ancestor: a version those were transformed from, back to the upload.
+     */
+    role: 'training' | 'validation' | 'ancestor';
+};
+
+export type ModelVersionLineageDto = {
+    /**
+     * The job that trained it; null for imports.
+     */
+    sourceJobId: string | null;
+    /**
+     * The version it was fine-tuned from.
+     */
+    baseModelVersion: ModelVersionRefDto | null;
+    /**
+     * Data of the source job, then the versions it was derived from up to the original upload.
+     */
+    datasetVersions: Array<LineageDatasetVersionDto>;
+    /**
+     * Aliases of its model that point at it now.
+     */
+    aliases: Array<string>;
+};
+
 export type ModelVersionDto = {
     /**
      * Model version id.
@@ -1050,6 +1155,14 @@ export type ModelVersionDto = {
      * Version number.
      */
     version: number;
+    /**
+     * ready: usable; deleted: a tombstone whose files were removed (row and lineage remain).
+     */
+    state: ModelVersionState;
+    /**
+     * When it was deleted.
+     */
+    deletedAt: string | null;
     /**
      * Model family.
      */
@@ -1065,9 +1178,13 @@ export type ModelVersionDto = {
         [key: string]: unknown;
     };
     /**
-     * Files of the version.
+     * Files of the version (as stored before any deletion).
      */
     files: Array<ModelFileDto>;
+    /**
+     * Total size of its files, in bytes.
+     */
+    sizeBytes: number;
     /**
      * Weights format.
      */
@@ -1087,6 +1204,10 @@ export type ModelVersionDto = {
      */
     sourceJobId: string | null;
     /**
+     * Lineage in short.
+     */
+    lineage: ModelVersionLineageDto;
+    /**
      * Creation time.
      */
     createdAt: string;
@@ -1103,15 +1224,366 @@ export type ModelVersionListDto = {
     nextCursor: string | null;
 };
 
+export type AliasDto = {
+    /**
+     * Alias name.
+     */
+    name: string;
+    /**
+     * Model name.
+     */
+    modelName: string;
+    /**
+     * Version it points at (at the time asked for); null when removed.
+     */
+    version: number | null;
+    /**
+     * Id of that version.
+     */
+    modelVersionId: string | null;
+    /**
+     * When it was moved there.
+     */
+    movedAt: string | null;
+    /**
+     * API key that moved it there.
+     */
+    movedByKeyId: string | null;
+    /**
+     * Promotion gates (current).
+     */
+    gates: Array<({
+        kind: 'training_data_quality_passed';
+    } & TrainingDataQualityGateDto) | ({
+        kind: 'no_personal_data';
+    } & NoPersonalDataGateDto) | ({
+        kind: 'metric';
+    } & MetricGateDto)>;
+};
+
+export type AliasListDto = {
+    /**
+     * Aliases of the model, newest first.
+     */
+    data: Array<AliasDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+/**
+ * promoted: moved with every gate passing; forced: moved by an admin past failing gates; blocked: refused by a gate; removed: the alias was deleted.
+ */
+export type AliasMoveKind = 'promoted' | 'forced' | 'blocked' | 'removed';
+
+export type GateResultDto = {
+    /**
+     * Rule kind.
+     */
+    kind: 'training_data_quality_passed' | 'no_personal_data' | 'metric';
+    /**
+     * The rule as stored on the alias.
+     */
+    rule: ({
+        kind: 'training_data_quality_passed';
+    } & TrainingDataQualityGateDto) | ({
+        kind: 'no_personal_data';
+    } & NoPersonalDataGateDto) | ({
+        kind: 'metric';
+    } & MetricGateDto);
+    /**
+     * Whether the candidate passed it.
+     */
+    passed: boolean;
+    /**
+     * Why, for people.
+     */
+    detail: string;
+    /**
+     * The figures the rule looked at.
+     */
+    figures: {
+        [key: string]: unknown;
+    };
+};
+
+export type GateReportDto = {
+    /**
+     * Every gate passed (true when the alias has none).
+     */
+    passed: boolean;
+    /**
+     * One result per gate, in the order the gates are stored.
+     */
+    results: Array<GateResultDto>;
+};
+
+export type AliasHistoryEntryDto = {
+    /**
+     * History entry id (an `alias_move` in the lineage graph).
+     */
+    id: string;
+    /**
+     * Alias name.
+     */
+    alias: string;
+    /**
+     * promoted: moved with every gate passing; forced: moved by an admin past failing gates; blocked: refused by a gate; removed: the alias was deleted.
+     */
+    kind: AliasMoveKind;
+    /**
+     * Version it pointed at before.
+     */
+    fromVersion: number | null;
+    /**
+     * Id of that version.
+     */
+    fromVersionId: string | null;
+    /**
+     * Version asked for (for a blocked attempt, the candidate); null when removed.
+     */
+    toVersion: number | null;
+    /**
+     * Id of that version.
+     */
+    toVersionId: string | null;
+    /**
+     * API key that asked.
+     */
+    actorKeyId: string | null;
+    /**
+     * Reason given.
+     */
+    reason: string | null;
+    /**
+     * Gate report of the attempt; null for removals.
+     */
+    gateReport: GateReportDto | null;
+    /**
+     * When.
+     */
+    createdAt: string;
+};
+
+export type AliasHistoryListDto = {
+    /**
+     * Moves and attempts, newest first.
+     */
+    data: Array<AliasHistoryEntryDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
+};
+
+export type AliasGatesDto = {
+    /**
+     * Alias name.
+     */
+    alias: string;
+    /**
+     * Rules a version must all pass to be promoted to the alias.
+     */
+    gates: Array<({
+        kind: 'training_data_quality_passed';
+    } & TrainingDataQualityGateDto) | ({
+        kind: 'no_personal_data';
+    } & NoPersonalDataGateDto) | ({
+        kind: 'metric';
+    } & MetricGateDto)>;
+};
+
+export type TrainingDataQualityGateDto = {
+    /**
+     * Every dataset version that the candidate, or any model it was fine-tuned from, was trained on has a quality verdict of pass.
+     */
+    kind: 'training_data_quality_passed';
+};
+
+export type NoPersonalDataGateDto = {
+    /**
+     * The quality reports of the candidate's training data found no personal data in any row.
+     */
+    kind: 'no_personal_data';
+};
+
+export type MetricGateDto = {
+    /**
+     * Compares one metric with a threshold.
+     */
+    kind: 'metric';
+    /**
+     * training: the final validation metrics of the job that trained the candidate.
+     */
+    source: 'training';
+    /**
+     * Metric name, as in the version metrics.
+     */
+    metric: string;
+    /**
+     * Comparison: the metric `op` the value.
+     */
+    op: '>=' | '>' | '<=' | '<' | '==';
+    /**
+     * Threshold.
+     */
+    value: number;
+};
+
+export type PutGatesDto = {
+    /**
+     * The rules a version must all pass to be promoted to this alias; an empty list lets any version in.
+     */
+    gates: Array<({
+        kind: 'training_data_quality_passed';
+    } & TrainingDataQualityGateDto) | ({
+        kind: 'no_personal_data';
+    } & NoPersonalDataGateDto) | ({
+        kind: 'metric';
+    } & MetricGateDto)>;
+};
+
+export type PromoteDto = {
+    /**
+     * Version number to point the alias at.
+     */
+    version: number;
+    /**
+     * Move even if gates fail (admin scope, and a reason, required). The report is still recorded.
+     */
+    force?: boolean;
+    /**
+     * Why; recorded in the history. Required when forcing.
+     */
+    reason?: string;
+};
+
+export type PromotionDto = {
+    /**
+     * The alias after the move.
+     */
+    alias: AliasDto;
+    /**
+     * promoted, or forced (past failing gates).
+     */
+    kind: 'promoted' | 'forced';
+    /**
+     * The gate report.
+     */
+    gateReport: GateReportDto;
+    /**
+     * The history entry recorded.
+     */
+    historyEntry: AliasHistoryEntryDto;
+};
+
+export type PredictionDto = {
+    /**
+     * Classification: the most probable label.
+     */
+    label?: string;
+    /**
+     * Classification: the probability of every label.
+     */
+    probabilities?: {
+        [key: string]: number;
+    };
+    /**
+     * Regression: the value, in the training target's units.
+     */
+    value?: number;
+    /**
+     * Generation: the generated text (without the prompt).
+     */
+    text?: string;
+    /**
+     * Generation: tokens of the prompt.
+     */
+    promptTokens?: number;
+    /**
+     * Generation: tokens generated.
+     */
+    completionTokens?: number;
+    /**
+     * Generation: `stop` (end of text or a stop sequence) or `length` (maxNewTokens reached).
+     */
+    finishReason?: 'stop' | 'length';
+};
+
+export type PredictResponseDto = {
+    /**
+     * The model.
+     */
+    model: string;
+    /**
+     * The version that answered.
+     */
+    version: number;
+    /**
+     * Id of the version that answered.
+     */
+    modelVersionId: string;
+    /**
+     * The head that answered.
+     */
+    task: 'classification' | 'regression' | 'causal-lm';
+    /**
+     * One prediction per input, in order.
+     */
+    predictions: Array<PredictionDto>;
+};
+
+export type PredictRequestDto = {
+    /**
+     * The inputs, one object per prediction, keyed by the model's input fields (the fields it was trained on: `text` for a text classifier, `prompt` for a prompt-completion model, `messages` for a chat model, the feature columns for an mlp). At most INFERENCE_MAX_BATCH of them.
+     */
+    inputs: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Generation: most tokens to generate per input (at most INFERENCE_MAX_NEW_TOKENS).
+     */
+    maxNewTokens?: number;
+    /**
+     * Generation: sampling temperature; 0 is greedy (always the most likely token).
+     */
+    temperature?: number;
+    /**
+     * Generation: sample from the k most likely tokens only; 0 keeps all.
+     */
+    topK?: number;
+    /**
+     * Generation: nucleus sampling, the smallest set of most likely tokens reaching this probability.
+     */
+    topP?: number;
+    /**
+     * Generation: the text ends before the first of these; it is not included.
+     */
+    stopSequences?: Array<string>;
+    /**
+     * Generation: the same seed, version, inputs and options give the same text. Random when absent.
+     */
+    seed?: number;
+    /**
+     * Generation: answer as a server-sent event stream (text/event-stream) of `token` events and one final `done` event instead of one JSON body.
+     */
+    stream?: boolean;
+};
+
 export type BaseModelRefDto = {
     /**
      * Registered model name in this project.
      */
     name: string;
     /**
-     * Version number; the latest version when omitted.
+     * Version number; without it (and without alias), the latest ready version.
      */
     version?: number;
+    /**
+     * An alias of the model (`production`), resolved to the version it points at when the job is created; the job records both. Give version or alias, not both.
+     */
+    alias?: string;
 };
 
 /**
@@ -1523,6 +1995,10 @@ export type JobDto = {
      */
     resultModelVersionId: string | null;
     /**
+     * The base model alias asked for, if any; spec.baseModel holds the version it resolved to.
+     */
+    baseModelAlias: string | null;
+    /**
      * Creation time.
      */
     createdAt: string;
@@ -1725,7 +2201,7 @@ export type LineageNodeDto = {
     /**
      * Entity type.
      */
-    type: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation';
+    type: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation' | 'alias_move';
     /**
      * Entity id.
      */
@@ -1754,7 +2230,7 @@ export type LineageEdgeDto = {
     /**
      * Type of the entity the edge starts at.
      */
-    fromType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation';
+    fromType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation' | 'alias_move';
     /**
      * Id of the entity the edge starts at.
      */
@@ -1762,15 +2238,15 @@ export type LineageEdgeDto = {
     /**
      * Type of the entity the edge ends at.
      */
-    toType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation';
+    toType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation' | 'alias_move';
     /**
      * Id of the entity the edge ends at.
      */
     toId: string;
     /**
-     * trained_on, validated_on (data -> job), fine_tuned_from (base model -> job), produced (job -> model version or checkpoint), derived_from (parent -> transformed dataset version).
+     * trained_on, validated_on (data -> job), fine_tuned_from (base model -> job), produced (job -> model version or checkpoint), derived_from (parent -> transformed dataset version), promoted_to (model version -> the alias move that pointed an alias at it).
      */
-    relation: 'trained_on' | 'validated_on' | 'fine_tuned_from' | 'produced' | 'derived_from';
+    relation: 'trained_on' | 'validated_on' | 'fine_tuned_from' | 'produced' | 'derived_from' | 'promoted_to' | 'evaluated' | 'evaluated_on' | 'compared_with';
 };
 
 export type LineageGraphDto = {
@@ -1794,6 +2270,193 @@ export type LineageGraphDto = {
      * Edges between the entities reached.
      */
     edges: Array<LineageEdgeDto>;
+};
+
+export type EvaluatedModelRefDto = {
+    /**
+     * Registered model name in this project.
+     */
+    name: string;
+    /**
+     * Version number.
+     */
+    version: number;
+};
+
+export type EvaluatedDatasetRefDto = {
+    /**
+     * Dataset name in this project.
+     */
+    name: string;
+    /**
+     * Version number.
+     */
+    version: number;
+};
+
+export type BaselineVersionRefDto = {
+    /**
+     * Another version of the same model, scored on the same rows and compared with.
+     */
+    version: number;
+};
+
+export type BootstrapOptionsDto = {
+    /**
+     * Paired-bootstrap resamples.
+     */
+    resamples?: number;
+    /**
+     * Seed of the resampling: the same seed gives the same interval.
+     */
+    seed?: number;
+    /**
+     * Confidence level of the intervals.
+     */
+    confidence?: number;
+};
+
+export type CreateEvaluationDto = {
+    /**
+     * The model version to evaluate.
+     */
+    model: EvaluatedModelRefDto;
+    /**
+     * The dataset version to evaluate on (a held-out split).
+     */
+    dataset: EvaluatedDatasetRefDto;
+    /**
+     * A field of the rows to report metrics per value of (at most 50 slices; the rest as `(other)`).
+     */
+    sliceBy?: string;
+    /**
+     * Compare with another version of the same model on the same rows.
+     */
+    baseline?: BaselineVersionRefDto;
+    /**
+     * Settings of the paired bootstrap.
+     */
+    bootstrap?: BootstrapOptionsDto;
+};
+
+/**
+ * State.
+ */
+export type EvaluationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/**
+ * What the model does.
+ */
+export type EvaluationTask = 'classification' | 'regression' | 'causal-lm';
+
+export type EvaluationProgressDto = {
+    /**
+     * Rows scored so far in the current attempt.
+     */
+    processedRows: number;
+    /**
+     * Rows of the dataset version.
+     */
+    totalRows: number;
+};
+
+export type EvaluationErrorDto = {
+    /**
+     * Machine-readable reason.
+     */
+    code: string;
+    /**
+     * What happened.
+     */
+    message: string;
+};
+
+export type EvaluationDto = {
+    /**
+     * Evaluation id.
+     */
+    id: string;
+    /**
+     * State.
+     */
+    status: EvaluationStatus;
+    /**
+     * What the model does.
+     */
+    task: EvaluationTask;
+    /**
+     * The model version evaluated.
+     */
+    model: EvaluatedModelRefDto;
+    /**
+     * Its id.
+     */
+    modelVersionId: string;
+    /**
+     * The dataset version evaluated on.
+     */
+    dataset: EvaluatedDatasetRefDto;
+    /**
+     * Its id.
+     */
+    datasetVersionId: string;
+    /**
+     * The version compared with.
+     */
+    baseline: BaselineVersionRefDto | null;
+    /**
+     * The field metrics are sliced by.
+     */
+    sliceBy: string | null;
+    /**
+     * Settings of the paired bootstrap.
+     */
+    bootstrap: BootstrapOptionsDto;
+    /**
+     * Progress of the current attempt.
+     */
+    progress: EvaluationProgressDto;
+    /**
+     * Attempts so far (a crashed worker or replica re-runs it).
+     */
+    attempt: number;
+    /**
+     * Once succeeded: `rows`, `examples` (scored), `skipped` (by reason), `metrics`, `slices`, `referenceModels` (majority class or mean, TF-IDF + logistic regression, ridge regression, trigram LM: each with its metrics), and `comparison` (per-metric difference with a paired-bootstrap interval, McNemar exact test for classifiers). See the evaluation documentation for every field.
+     */
+    result: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Why it failed.
+     */
+    error: EvaluationErrorDto | null;
+    /**
+     * Pending cancel of a running evaluation.
+     */
+    pendingControl: 'cancel' | null;
+    /**
+     * Creation time.
+     */
+    createdAt: string;
+    /**
+     * First start.
+     */
+    startedAt: string | null;
+    /**
+     * End time.
+     */
+    finishedAt: string | null;
+};
+
+export type EvaluationListDto = {
+    /**
+     * Evaluations, newest first.
+     */
+    data: Array<EvaluationDto>;
+    /**
+     * Cursor of the next page; null on the last page.
+     */
+    nextCursor: string | null;
 };
 
 /**
@@ -3319,6 +3982,58 @@ export type GetModelResponses = {
 
 export type GetModelResponse = GetModelResponses[keyof GetModelResponses];
 
+export type UpdateModelData = {
+    body: UpdateModelDto;
+    path: {
+        modelName: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}';
+};
+
+export type UpdateModelErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdateModelError = UpdateModelErrors[keyof UpdateModelErrors];
+
+export type UpdateModelResponses = {
+    200: RegisteredModelDto;
+};
+
+export type UpdateModelResponse = UpdateModelResponses[keyof UpdateModelResponses];
+
 export type ListModelVersionsData = {
     body?: never;
     path: {
@@ -3430,6 +4145,63 @@ export type ImportModelVersionResponses = {
 
 export type ImportModelVersionResponse = ImportModelVersionResponses[keyof ImportModelVersionResponses];
 
+export type DeleteModelVersionData = {
+    body?: never;
+    path: {
+        modelName: string;
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}/versions/{version}';
+};
+
+export type DeleteModelVersionErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * An alias or an unfinished job uses the version.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteModelVersionError = DeleteModelVersionErrors[keyof DeleteModelVersionErrors];
+
+export type DeleteModelVersionResponses = {
+    200: ModelVersionDto;
+};
+
+export type DeleteModelVersionResponse = DeleteModelVersionResponses[keyof DeleteModelVersionResponses];
+
 export type GetModelVersionData = {
     body?: never;
     path: {
@@ -3508,6 +4280,10 @@ export type DownloadModelVersionErrors = {
      */
     404: ErrorResponseDto;
     /**
+     * `model_version_deleted`: the version was deleted.
+     */
+    410: ErrorResponseDto;
+    /**
      * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
      */
     429: ErrorResponseDto;
@@ -3527,6 +4303,453 @@ export type DownloadModelVersionResponses = {
 };
 
 export type DownloadModelVersionResponse = DownloadModelVersionResponses[keyof DownloadModelVersionResponses];
+
+export type ListAliasesData = {
+    body?: never;
+    path: {
+        modelName: string;
+    };
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/models/{modelName}/aliases';
+};
+
+export type ListAliasesErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListAliasesError = ListAliasesErrors[keyof ListAliasesErrors];
+
+export type ListAliasesResponses = {
+    200: AliasListDto;
+};
+
+export type ListAliasesResponse = ListAliasesResponses[keyof ListAliasesResponses];
+
+export type RemoveAliasData = {
+    body?: never;
+    path: {
+        modelName: string;
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}/aliases/{alias}';
+};
+
+export type RemoveAliasErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model, or the alias points at no version.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type RemoveAliasError = RemoveAliasErrors[keyof RemoveAliasErrors];
+
+export type RemoveAliasResponses = {
+    200: AliasHistoryEntryDto;
+};
+
+export type RemoveAliasResponse = RemoveAliasResponses[keyof RemoveAliasResponses];
+
+export type GetAliasData = {
+    body?: never;
+    path: {
+        modelName: string;
+        alias: string;
+    };
+    query?: {
+        /**
+         * Time travel: where the alias pointed at this instant (ISO 8601 with a time zone).
+         */
+        at?: string;
+    };
+    url: '/api/v1/models/{modelName}/aliases/{alias}';
+};
+
+export type GetAliasErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model (or alias) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetAliasError = GetAliasErrors[keyof GetAliasErrors];
+
+export type GetAliasResponses = {
+    200: AliasDto;
+};
+
+export type GetAliasResponse = GetAliasResponses[keyof GetAliasResponses];
+
+export type ListAliasHistoryData = {
+    body?: never;
+    path: {
+        modelName: string;
+        alias: string;
+    };
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/models/{modelName}/aliases/{alias}/history';
+};
+
+export type ListAliasHistoryErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model (or alias) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListAliasHistoryError = ListAliasHistoryErrors[keyof ListAliasHistoryErrors];
+
+export type ListAliasHistoryResponses = {
+    200: AliasHistoryListDto;
+};
+
+export type ListAliasHistoryResponse = ListAliasHistoryResponses[keyof ListAliasHistoryResponses];
+
+export type GetAliasGatesData = {
+    body?: never;
+    path: {
+        modelName: string;
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}/aliases/{alias}/gates';
+};
+
+export type GetAliasGatesErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model (or alias) in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetAliasGatesError = GetAliasGatesErrors[keyof GetAliasGatesErrors];
+
+export type GetAliasGatesResponses = {
+    200: AliasGatesDto;
+};
+
+export type GetAliasGatesResponse = GetAliasGatesResponses[keyof GetAliasGatesResponses];
+
+export type PutAliasGatesData = {
+    body: PutGatesDto;
+    path: {
+        modelName: string;
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}/aliases/{alias}/gates';
+};
+
+export type PutAliasGatesErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutAliasGatesError = PutAliasGatesErrors[keyof PutAliasGatesErrors];
+
+export type PutAliasGatesResponses = {
+    200: AliasGatesDto;
+};
+
+export type PutAliasGatesResponse = PutAliasGatesResponses[keyof PutAliasGatesResponses];
+
+export type PromoteAliasData = {
+    body: PromoteDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        modelName: string;
+        alias: string;
+    };
+    query?: never;
+    url: '/api/v1/models/{modelName}/aliases/{alias}/promote';
+};
+
+export type PromoteAliasErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * `promotion_blocked`: a gate failed; details hold the report.
+     */
+    409: ErrorResponseDto;
+    /**
+     * `model_version_deleted`: the version was deleted.
+     */
+    410: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type PromoteAliasError = PromoteAliasErrors[keyof PromoteAliasErrors];
+
+export type PromoteAliasResponses = {
+    200: PromotionDto;
+};
+
+export type PromoteAliasResponse = PromoteAliasResponses[keyof PromoteAliasResponses];
+
+export type PredictData = {
+    body: PredictRequestDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        modelName: string;
+    };
+    query: {
+        /**
+         * The model version that answers.
+         */
+        version: number;
+    };
+    url: '/api/v1/models/{modelName}/predict';
+};
+
+export type PredictErrors = {
+    /**
+     * The request is invalid: too many inputs, an input that does not fit the model's fields, or options its head does not take.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model or version in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The version's files cannot be loaded as a model.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * This replica runs no inference workers.
+     *
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type PredictError = PredictErrors[keyof PredictErrors];
+
+export type PredictResponses = {
+    /**
+     * One prediction per input, and the version that answered.
+     */
+    200: PredictResponseDto;
+};
+
+export type PredictResponse = PredictResponses[keyof PredictResponses];
 
 export type ListJobsData = {
     body?: never;
@@ -3602,9 +4825,17 @@ export type CreateJobErrors = {
      */
     403: ErrorResponseDto;
     /**
+     * `alias_not_found`: baseModel names an alias that points at no version.
+     */
+    404: ErrorResponseDto;
+    /**
      * The Idempotency-Key was used for a different request, or its first request is still running.
      */
     409: ErrorResponseDto;
+    /**
+     * `model_version_deleted`: the base model version was deleted.
+     */
+    410: ErrorResponseDto;
     /**
      * The request body is larger than JSON_BODY_LIMIT.
      */
@@ -4049,7 +5280,7 @@ export type GetLineageData = {
         /**
          * Type of the entity.
          */
-        entityType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation';
+        entityType: 'dataset_version' | 'job' | 'checkpoint' | 'model_version' | 'evaluation' | 'alias_move';
         entityId: string;
     };
     query?: {
@@ -4099,6 +5330,276 @@ export type GetLineageResponses = {
 };
 
 export type GetLineageResponse = GetLineageResponses[keyof GetLineageResponses];
+
+export type ListEvaluationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Items per page.
+         */
+        limit?: number;
+        /**
+         * The `nextCursor` of the previous page; omit for the first page.
+         */
+        cursor?: string;
+        /**
+         * Only evaluations of this model.
+         */
+        model?: string;
+        /**
+         * Only evaluations of this version (with `model`).
+         */
+        version?: number;
+    };
+    url: '/api/v1/evaluations';
+};
+
+export type ListEvaluationsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListEvaluationsError = ListEvaluationsErrors[keyof ListEvaluationsErrors];
+
+export type ListEvaluationsResponses = {
+    200: EvaluationListDto;
+};
+
+export type ListEvaluationsResponse = ListEvaluationsResponses[keyof ListEvaluationsResponses];
+
+export type CreateEvaluationData = {
+    body: CreateEvaluationDto;
+    headers?: {
+        /**
+         * Retry safely: a second request with the same key and body gets the first response (header Idempotent-Replayed: true) instead of creating again. Kept 24 hours per project.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/evaluations';
+};
+
+export type CreateEvaluationErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such model, version or dataset in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The dataset version is deleted or invalid.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * `incompatible_data`: the data cannot be scored by the model (task, input fields, no label field) or the baseline has another head or labels.
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateEvaluationError = CreateEvaluationErrors[keyof CreateEvaluationErrors];
+
+export type CreateEvaluationResponses = {
+    201: EvaluationDto;
+};
+
+export type CreateEvaluationResponse = CreateEvaluationResponses[keyof CreateEvaluationResponses];
+
+export type GetEvaluationData = {
+    body?: never;
+    path: {
+        evaluationId: string;
+    };
+    query?: never;
+    url: '/api/v1/evaluations/{evaluationId}';
+};
+
+export type GetEvaluationErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such evaluation in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetEvaluationError = GetEvaluationErrors[keyof GetEvaluationErrors];
+
+export type GetEvaluationResponses = {
+    200: EvaluationDto;
+};
+
+export type GetEvaluationResponse = GetEvaluationResponses[keyof GetEvaluationResponses];
+
+export type DownloadEvaluationPredictionsData = {
+    body?: never;
+    path: {
+        evaluationId: string;
+    };
+    query?: never;
+    url: '/api/v1/evaluations/{evaluationId}/predictions';
+};
+
+export type DownloadEvaluationPredictionsErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `models:read` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such evaluation in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The evaluation has not succeeded.
+     */
+    409: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type DownloadEvaluationPredictionsError = DownloadEvaluationPredictionsErrors[keyof DownloadEvaluationPredictionsErrors];
+
+export type DownloadEvaluationPredictionsResponses = {
+    /**
+     * The predictions.
+     */
+    200: Blob | File;
+};
+
+export type DownloadEvaluationPredictionsResponse = DownloadEvaluationPredictionsResponses[keyof DownloadEvaluationPredictionsResponses];
+
+export type CancelEvaluationData = {
+    body?: never;
+    path: {
+        evaluationId: string;
+    };
+    query?: never;
+    url: '/api/v1/evaluations/{evaluationId}/cancel';
+};
+
+export type CancelEvaluationErrors = {
+    /**
+     * The request is invalid.
+     */
+    400: ErrorResponseDto;
+    /**
+     * No API key, or an invalid, revoked or expired one.
+     */
+    401: ErrorResponseDto;
+    /**
+     * The key lacks the `jobs:write` scope.
+     */
+    403: ErrorResponseDto;
+    /**
+     * No such evaluation in this project.
+     */
+    404: ErrorResponseDto;
+    /**
+     * The evaluation has already ended.
+     */
+    409: ErrorResponseDto;
+    /**
+     * The request body is larger than JSON_BODY_LIMIT.
+     */
+    413: ErrorResponseDto;
+    /**
+     * The request has a body that is not application/json.
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limit of the key reached, or too many failed authentications from this address; see Retry-After.
+     */
+    429: ErrorResponseDto;
+    /**
+     * The database (or artifact storage) cannot be reached; retry after Retry-After seconds.
+     */
+    503: ErrorResponseDto;
+};
+
+export type CancelEvaluationError = CancelEvaluationErrors[keyof CancelEvaluationErrors];
+
+export type CancelEvaluationResponses = {
+    200: EvaluationDto;
+};
+
+export type CancelEvaluationResponse = CancelEvaluationResponses[keyof CancelEvaluationResponses];
 
 export type ListWebhooksData = {
     body?: never;
