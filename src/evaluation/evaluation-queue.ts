@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../platform/config/config.js';
+import { WebhookPublisher } from '../webhooks/webhook-publisher.js';
 import type { EvaluationResult } from './scoring.js';
 import type { EvaluationError } from './evaluation.entity.js';
 
@@ -22,6 +23,7 @@ export class EvaluationQueue {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly webhooks: WebhookPublisher,
   ) {}
 
   async claim(owner: string): Promise<ClaimedEvaluation | null> {
@@ -69,7 +71,10 @@ export class EvaluationQueue {
     return rows.length === 0 ? { lost: true, cancel: false } : { lost: false, cancel: rows[0].control === 'cancel' };
   }
 
-  /** Ends a run under the lease; false when the lease was lost. */
+  /**
+   * Ends a run under the lease; false when the lease was lost. A succeeded or failed end publishes
+   * `evaluation.completed` in the same transaction, so a recorded result never misses its event.
+   */
   async finish(
     id: string,
     owner: string,
@@ -80,14 +85,19 @@ export class EvaluationQueue {
       | { status: 'queued' },
     manager?: EntityManager,
   ): Promise<boolean> {
+    if (!manager) {
+      return this.dataSource.transaction((inner) => this.finish(id, owner, outcome, inner));
+    }
     const terminal = outcome.status !== 'queued';
-    const [rows] = await (manager ?? this.dataSource).query<[Array<{ id: string }>, number]>(
+    const [rows] = await manager.query<
+      [Array<{ id: string; project_id: string; model_version_id: string; dataset_version_id: string }>, number]
+    >(
       `UPDATE evaluations SET status = $3, lease_owner = NULL, lease_expires_at = NULL, control = NULL,
               result = $4::jsonb, predictions_key = $5, error = $6::jsonb,
               processed_rows = coalesce($7, processed_rows),
               finished_at = CASE WHEN $8 THEN now() ELSE NULL END, updated_at = now()
         WHERE id = $1 AND lease_owner = $2 AND status = 'running'
-        RETURNING id`,
+        RETURNING id, project_id, model_version_id, dataset_version_id`,
       [
         id,
         owner,
@@ -99,6 +109,29 @@ export class EvaluationQueue {
         terminal,
       ],
     );
+    const row = rows[0];
+    if (row && (outcome.status === 'succeeded' || outcome.status === 'failed')) {
+      const metrics =
+        outcome.status === 'succeeded'
+          ? Object.fromEntries(
+              Object.entries(outcome.result.metrics).filter(
+                (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
+              ),
+            )
+          : {};
+      await this.webhooks.publish(
+        row.project_id,
+        'evaluation.completed',
+        {
+          evaluationId: row.id,
+          modelVersionId: row.model_version_id,
+          datasetVersionId: row.dataset_version_id,
+          status: outcome.status,
+          metrics,
+        },
+        { manager },
+      );
+    }
     return rows.length > 0;
   }
 }

@@ -4,6 +4,7 @@ import { DatasetVersionEntity } from '../datasets/dataset-version.entity.js';
 import { DatasetEntity } from '../datasets/dataset.entity.js';
 import { JobEntity } from '../jobs/job.entity.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { ModelVersionEntity } from '../models/model-version.entity.js';
 import { RegisteredModelEntity } from '../models/registered-model.entity.js';
 import { EvaluationHoldGate } from './evaluation-hold-gate.js';
@@ -25,6 +26,7 @@ import { EvaluationsService } from './evaluations.service.js';
       JobEntity,
     ]),
     JobsModule,
+    WebhooksModule,
   ],
   controllers: [EvaluationsController],
   providers: [EvaluationsService, EvaluationQueue, EvaluationRunner, EvaluationInputs, EvaluationHoldGate],

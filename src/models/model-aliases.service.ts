@@ -21,6 +21,7 @@ import {
 } from './model-alias.dto.js';
 import { ModelVersionEntity } from './model-version.entity.js';
 import { deletedVersionError, ModelsService } from './models.service.js';
+import { WebhookPublisher } from '../webhooks/webhook-publisher.js';
 import { RegisteredModelEntity } from './registered-model.entity.js';
 
 /**
@@ -38,6 +39,7 @@ export class ModelAliasesService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly modelsService: ModelsService,
     private readonly evaluator: PromotionGateEvaluator,
+    private readonly webhooks: WebhookPublisher,
   ) {}
 
   async listAliases(principal: Principal, modelName: string, page: PageQueryDto): Promise<AliasListDto> {
@@ -185,13 +187,42 @@ export class ModelAliasesService {
       const from = alias.modelVersionId
         ? await manager.getRepository(ModelVersionEntity).findOneByOrFail({ id: alias.modelVersionId })
         : null;
-      const report = await this.evaluator.evaluate(manager, principal.projectId, candidate, alias.gates);
+      const report = await this.evaluator.evaluate(manager, principal.projectId, candidate, alias.gates, from);
       const kind: AliasMoveKind = force ? 'forced' : report.passed ? 'promoted' : 'blocked';
       if (kind !== 'blocked') {
         await manager.getRepository(ModelAliasEntity).update({ id: alias.id }, { modelVersionId: candidate.id });
         alias.modelVersionId = candidate.id;
       }
       const entry = await this.record(manager, principal, model, alias, kind, from, candidate, reason, report);
+      if (kind === 'blocked') {
+        await this.webhooks.publish(
+          model.projectId,
+          'alias.promotion_blocked',
+          {
+            modelName: model.name,
+            alias: alias.name,
+            modelVersionId: candidate.id,
+            version: candidate.version,
+            reasons: report.results
+              .filter((result) => !result.passed)
+              .map((result) => ({ check: result.kind, message: result.detail })),
+          },
+          { manager },
+        );
+      } else {
+        await this.webhooks.publish(
+          model.projectId,
+          'alias.promoted',
+          {
+            modelName: model.name,
+            alias: alias.name,
+            modelVersionId: candidate.id,
+            version: candidate.version,
+            previousModelVersionId: from?.id ?? null,
+          },
+          { manager },
+        );
+      }
       return { model, alias, kind, report, entry };
     });
     if (outcome.kind === 'blocked') {

@@ -11,16 +11,36 @@ import {
   IsOptional,
   IsString,
   Max,
+  Matches,
   MaxLength,
   Min,
 } from 'class-validator';
+import { ALIAS_NAME_PATTERN } from './model-alias.dto.js';
 
 export class PredictQueryDto {
-  @ApiProperty({ description: 'The model version that answers.', minimum: 1, example: 1 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'The model version that answers. Give `version` or `alias`, not both.',
+    minimum: 1,
+    maximum: 2147483647,
+    example: 1,
+  })
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  version: number;
+  @Max(2147483647)
+  version?: number;
+
+  @ApiPropertyOptional({
+    description: 'The alias whose current version answers (for example `production`). Give `version` or `alias`.',
+    pattern: ALIAS_NAME_PATTERN.source,
+    example: 'production',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(ALIAS_NAME_PATTERN)
+  alias?: string;
 }
 
 export class PredictRequestDto {
@@ -39,14 +59,17 @@ export class PredictRequestDto {
   inputs: Array<Record<string, unknown>>;
 
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'Generation: most tokens to generate per input (at most INFERENCE_MAX_NEW_TOKENS).',
     minimum: 1,
+    maximum: 1_000_000,
     default: 64,
     example: 32,
   })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(1_000_000)
   maxNewTokens?: number;
 
   @ApiPropertyOptional({
@@ -63,8 +86,10 @@ export class PredictRequestDto {
   temperature?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'Generation: sample from the k most likely tokens only; 0 keeps all.',
     minimum: 0,
+    maximum: 1_000_000,
     default: 0,
     example: 40,
   })
@@ -102,6 +127,7 @@ export class PredictRequestDto {
   stopSequences?: string[];
 
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'Generation: the same seed, version, inputs and options give the same text. Random when absent.',
     minimum: 0,
     maximum: 4294967295,

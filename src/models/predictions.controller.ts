@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiGoneResponse,
   ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -65,8 +66,12 @@ export class PredictionsController {
       "The request is invalid: too many inputs, an input that does not fit the model's fields, or options its head does not take.",
     type: ErrorResponseDto,
   })
-  @ApiNotFoundResponse({ description: 'No such model or version in this project.', type: ErrorResponseDto })
+  @ApiNotFoundResponse({
+    description: 'No such model, version or alias in this project, or the alias points at no version.',
+    type: ErrorResponseDto,
+  })
   @ApiConflictResponse({ description: "The version's files cannot be loaded as a model.", type: ErrorResponseDto })
+  @ApiGoneResponse({ description: '`model_version_deleted`: the version was deleted.', type: ErrorResponseDto })
   @ApiServiceUnavailableResponse({ description: 'This replica runs no inference workers.', type: ErrorResponseDto })
   async predict(
     @CurrentPrincipal() principal: Principal,

@@ -10,7 +10,9 @@ import { ArtifactStore } from '../platform/storage/artifact-store.js';
 import type { GenerationOptions } from '../trainer/inference/generation.js';
 import type { PredictionResult, PredictionTask } from '../trainer/inference/inference-protocol.js';
 import { InferencePool, PredictionFailedError, type ModelSource } from '../trainer/pool/inference-pool.js';
+import { ModelAliasEntity } from './model-alias.entity.js';
 import { ModelVersionEntity } from './model-version.entity.js';
+import { deletedVersionError } from './models.service.js';
 import { inputProblems, modelInputsOf } from './prediction-inputs.js';
 import { PredictQueryDto, PredictRequestDto, PredictResponseDto, type PredictionDto } from './prediction.dto.js';
 import { RegisteredModelEntity } from './registered-model.entity.js';
@@ -84,6 +86,7 @@ export class PredictionsService {
   constructor(
     @InjectRepository(RegisteredModelEntity) private readonly models: Repository<RegisteredModelEntity>,
     @InjectRepository(ModelVersionEntity) private readonly versions: Repository<ModelVersionEntity>,
+    @InjectRepository(ModelAliasEntity) private readonly aliases: Repository<ModelAliasEntity>,
     @Inject(ArtifactStore) private readonly store: ArtifactStore,
     private readonly pool: InferencePool,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -161,9 +164,26 @@ export class PredictionsService {
     if (!model) {
       throw DomainError.notFound('Model', name);
     }
-    const version = await this.versions.findOneBy({ modelId: model.id, version: query.version });
+    if ((query.version === undefined) === (query.alias === undefined)) {
+      throw DomainError.validation('Say which version answers: `version` or `alias`, one of them', [
+        { field: query.version === undefined ? 'version' : 'alias', reason: 'give exactly one of version and alias' },
+      ]);
+    }
+    let version: ModelVersionEntity | null;
+    if (query.alias !== undefined) {
+      const alias = await this.aliases.findOneBy({ modelId: model.id, name: query.alias });
+      if (!alias?.modelVersionId) {
+        throw DomainError.notFound(`Alias of model ${name}`, query.alias);
+      }
+      version = await this.versions.findOneBy({ id: alias.modelVersionId });
+    } else {
+      version = await this.versions.findOneBy({ modelId: model.id, version: query.version });
+    }
     if (!version) {
       throw DomainError.notFound(`Version of model ${name}`, String(query.version));
+    }
+    if (version.state === 'deleted') {
+      throw deletedVersionError(model.name, version);
     }
     return { model, version };
   }

@@ -1258,7 +1258,13 @@ export type AliasDto = {
         kind: 'no_personal_data';
     } & NoPersonalDataGateDto) | ({
         kind: 'metric';
-    } & MetricGateDto)>;
+    } & MetricGateDto) | ({
+        kind: 'evaluation_metric';
+    } & EvaluationMetricGateDto) | ({
+        kind: 'improves_on_alias';
+    } & ImprovesOnAliasGateDto) | ({
+        kind: 'held_out_evaluation';
+    } & HeldOutEvaluationGateDto)>;
 };
 
 export type AliasListDto = {
@@ -1281,7 +1287,7 @@ export type GateResultDto = {
     /**
      * Rule kind.
      */
-    kind: 'training_data_quality_passed' | 'no_personal_data' | 'metric';
+    kind: 'training_data_quality_passed' | 'no_personal_data' | 'metric' | 'evaluation_metric' | 'improves_on_alias' | 'held_out_evaluation';
     /**
      * The rule as stored on the alias.
      */
@@ -1291,7 +1297,13 @@ export type GateResultDto = {
         kind: 'no_personal_data';
     } & NoPersonalDataGateDto) | ({
         kind: 'metric';
-    } & MetricGateDto);
+    } & MetricGateDto) | ({
+        kind: 'evaluation_metric';
+    } & EvaluationMetricGateDto) | ({
+        kind: 'improves_on_alias';
+    } & ImprovesOnAliasGateDto) | ({
+        kind: 'held_out_evaluation';
+    } & HeldOutEvaluationGateDto);
     /**
      * Whether the candidate passed it.
      */
@@ -1391,7 +1403,13 @@ export type AliasGatesDto = {
         kind: 'no_personal_data';
     } & NoPersonalDataGateDto) | ({
         kind: 'metric';
-    } & MetricGateDto)>;
+    } & MetricGateDto) | ({
+        kind: 'evaluation_metric';
+    } & EvaluationMetricGateDto) | ({
+        kind: 'improves_on_alias';
+    } & ImprovesOnAliasGateDto) | ({
+        kind: 'held_out_evaluation';
+    } & HeldOutEvaluationGateDto)>;
 };
 
 export type TrainingDataQualityGateDto = {
@@ -1431,6 +1449,70 @@ export type MetricGateDto = {
     value: number;
 };
 
+export type GateDatasetRefDto = {
+    /**
+     * Dataset name.
+     */
+    name: string;
+    /**
+     * Dataset version (for example the held-out test split).
+     */
+    version: number;
+};
+
+export type EvaluationMetricGateDto = {
+    /**
+     * Compares a metric of the candidate's latest succeeded evaluation on `dataset` with a threshold; no such evaluation fails.
+     */
+    kind: 'evaluation_metric';
+    /**
+     * The evaluation data.
+     */
+    dataset: GateDatasetRefDto;
+    /**
+     * Metric name, as in the evaluation metrics.
+     */
+    metric: string;
+    /**
+     * Comparison: the metric `op` the value.
+     */
+    op: '>=' | '>' | '<=' | '<' | '==';
+    /**
+     * Threshold.
+     */
+    value: number;
+};
+
+export type ImprovesOnAliasGateDto = {
+    /**
+     * The candidate is better than the alias's current version on `metric` with the given confidence: an evaluation of the candidate on `dataset` with the current version as its baseline has a paired-bootstrap interval of the difference wholly on the better side of zero (above for accuracy-like metrics, below for losses and errors). An alias that points at no version yet passes.
+     */
+    kind: 'improves_on_alias';
+    /**
+     * The evaluation data.
+     */
+    dataset: GateDatasetRefDto;
+    /**
+     * Metric name, as in the evaluation comparison.
+     */
+    metric: string;
+    /**
+     * Least confidence of the interval; the evaluation must have been run with at least this.
+     */
+    confidence?: number;
+};
+
+export type HeldOutEvaluationGateDto = {
+    /**
+     * The candidate has a succeeded evaluation on `dataset`, and no job of its lineage (its own, or those of the models it was fine-tuned from) trained or validated on that dataset version.
+     */
+    kind: 'held_out_evaluation';
+    /**
+     * The held-out evaluation data.
+     */
+    dataset: GateDatasetRefDto;
+};
+
 export type PutGatesDto = {
     /**
      * The rules a version must all pass to be promoted to this alias; an empty list lets any version in.
@@ -1441,7 +1523,13 @@ export type PutGatesDto = {
         kind: 'no_personal_data';
     } & NoPersonalDataGateDto) | ({
         kind: 'metric';
-    } & MetricGateDto)>;
+    } & MetricGateDto) | ({
+        kind: 'evaluation_metric';
+    } & EvaluationMetricGateDto) | ({
+        kind: 'improves_on_alias';
+    } & ImprovesOnAliasGateDto) | ({
+        kind: 'held_out_evaluation';
+    } & HeldOutEvaluationGateDto)>;
 };
 
 export type PromoteDto = {
@@ -4690,11 +4778,15 @@ export type PredictData = {
     path: {
         modelName: string;
     };
-    query: {
+    query?: {
         /**
-         * The model version that answers.
+         * The model version that answers. Give `version` or `alias`, not both.
          */
-        version: number;
+        version?: number;
+        /**
+         * The alias whose current version answers (for example `production`). Give `version` or `alias`.
+         */
+        alias?: string;
     };
     url: '/api/v1/models/{modelName}/predict';
 };
@@ -4713,13 +4805,17 @@ export type PredictErrors = {
      */
     403: ErrorResponseDto;
     /**
-     * No such model or version in this project.
+     * No such model, version or alias in this project, or the alias points at no version.
      */
     404: ErrorResponseDto;
     /**
      * The version's files cannot be loaded as a model.
      */
     409: ErrorResponseDto;
+    /**
+     * `model_version_deleted`: the version was deleted.
+     */
+    410: ErrorResponseDto;
     /**
      * The request body is larger than JSON_BODY_LIMIT.
      */

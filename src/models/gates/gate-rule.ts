@@ -3,11 +3,31 @@
  * DTO here (added to GATE_RULE_DTO_BY_KIND) and a PromotionGate beside the others; the compiler
  * then asks for it everywhere a kind is switched on.
  */
+import { INT32_MAX } from '../../platform/http/params.js';
 import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
-import { plainToInstance, Transform, type ClassConstructor } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsNumber, IsString, Matches, ValidateNested } from 'class-validator';
+import { plainToInstance, Transform, Type, type ClassConstructor } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
-export const GATE_KINDS = ['training_data_quality_passed', 'no_personal_data', 'metric'] as const;
+export const GATE_KINDS = [
+  'training_data_quality_passed',
+  'no_personal_data',
+  'metric',
+  'evaluation_metric',
+  'improves_on_alias',
+  'held_out_evaluation',
+] as const;
 export type GateKind = (typeof GATE_KINDS)[number];
 
 /** Where a metric rule reads its figure: the validation metrics of the job that trained the candidate. */
@@ -69,12 +89,135 @@ export class MetricGateDto {
   value: number;
 }
 
-export type GateRule = TrainingDataQualityGateDto | NoPersonalDataGateDto | MetricGateDto;
+const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** The dataset version an evaluation gate reads its evaluation from. */
+export class GateDatasetRefDto {
+  @ApiProperty({ description: 'Dataset name.', example: 'reviews', pattern: DATASET_NAME.source })
+  @IsString()
+  @Matches(DATASET_NAME, { message: 'name must be a dataset name' })
+  name: string;
+
+  @ApiProperty({
+    type: 'integer',
+    description: 'Dataset version (for example the held-out test split).',
+    example: 4,
+    minimum: 1,
+    maximum: INT32_MAX,
+  })
+  @IsInt()
+  @Min(1)
+  @Max(INT32_MAX)
+  version: number;
+}
+
+export class EvaluationMetricGateDto {
+  @ApiProperty({
+    description:
+      "Compares a metric of the candidate's latest succeeded evaluation on `dataset` with a threshold; no such evaluation fails.",
+    enum: ['evaluation_metric'],
+    example: 'evaluation_metric',
+  })
+  @IsIn(['evaluation_metric'])
+  kind: 'evaluation_metric';
+
+  @ApiProperty({ description: 'The evaluation data.', type: GateDatasetRefDto })
+  @ValidateNested()
+  @Type(() => GateDatasetRefDto)
+  dataset: GateDatasetRefDto;
+
+  @ApiProperty({
+    description: 'Metric name, as in the evaluation metrics.',
+    example: 'f1Macro',
+    pattern: METRIC_NAME.source,
+  })
+  @IsString()
+  @Matches(METRIC_NAME, { message: 'metric must be a metric name' })
+  metric: string;
+
+  @ApiProperty({ description: 'Comparison: the metric `op` the value.', enum: METRIC_OPS, example: '>=' })
+  @IsIn(METRIC_OPS)
+  op: MetricOp;
+
+  @ApiProperty({ description: 'Threshold.', example: 0.9 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  value: number;
+}
+
+export class ImprovesOnAliasGateDto {
+  @ApiProperty({
+    description:
+      "The candidate is better than the alias's current version on `metric` with the given confidence: an evaluation of " +
+      'the candidate on `dataset` with the current version as its baseline has a paired-bootstrap interval of the ' +
+      'difference wholly on the better side of zero (above for accuracy-like metrics, below for losses and errors). ' +
+      'An alias that points at no version yet passes.',
+    enum: ['improves_on_alias'],
+    example: 'improves_on_alias',
+  })
+  @IsIn(['improves_on_alias'])
+  kind: 'improves_on_alias';
+
+  @ApiProperty({ description: 'The evaluation data.', type: GateDatasetRefDto })
+  @ValidateNested()
+  @Type(() => GateDatasetRefDto)
+  dataset: GateDatasetRefDto;
+
+  @ApiProperty({
+    description: 'Metric name, as in the evaluation comparison.',
+    example: 'f1Macro',
+    pattern: METRIC_NAME.source,
+  })
+  @IsString()
+  @Matches(METRIC_NAME, { message: 'metric must be a metric name' })
+  metric: string;
+
+  @ApiProperty({
+    description: 'Least confidence of the interval; the evaluation must have been run with at least this.',
+    example: 0.95,
+    minimum: 0.5,
+    maximum: 0.999,
+    default: 0.95,
+    required: false,
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.5)
+  @Max(0.999)
+  confidence?: number;
+}
+
+export class HeldOutEvaluationGateDto {
+  @ApiProperty({
+    description:
+      'The candidate has a succeeded evaluation on `dataset`, and no job of its lineage (its own, or those of the models ' +
+      'it was fine-tuned from) trained or validated on that dataset version.',
+    enum: ['held_out_evaluation'],
+    example: 'held_out_evaluation',
+  })
+  @IsIn(['held_out_evaluation'])
+  kind: 'held_out_evaluation';
+
+  @ApiProperty({ description: 'The held-out evaluation data.', type: GateDatasetRefDto })
+  @ValidateNested()
+  @Type(() => GateDatasetRefDto)
+  dataset: GateDatasetRefDto;
+}
+
+export type GateRule =
+  | TrainingDataQualityGateDto
+  | NoPersonalDataGateDto
+  | MetricGateDto
+  | EvaluationMetricGateDto
+  | ImprovesOnAliasGateDto
+  | HeldOutEvaluationGateDto;
 
 const GATE_RULE_DTO_BY_KIND: { [K in GateKind]: ClassConstructor<Extract<GateRule, { kind: K }>> } = {
   training_data_quality_passed: TrainingDataQualityGateDto,
   no_personal_data: NoPersonalDataGateDto,
   metric: MetricGateDto,
+  evaluation_metric: EvaluationMetricGateDto,
+  improves_on_alias: ImprovesOnAliasGateDto,
+  held_out_evaluation: HeldOutEvaluationGateDto,
 };
 const GATE_RULE_DTOS = GATE_KINDS.map((kind) => GATE_RULE_DTO_BY_KIND[kind]);
 
@@ -112,7 +255,7 @@ export const GATE_RULES_SCHEMA = {
   },
 };
 
-@ApiExtraModels(...GATE_RULE_DTOS)
+@ApiExtraModels(...GATE_RULE_DTOS, GateDatasetRefDto)
 export class PutGatesDto {
   @ApiProperty({
     description: 'The rules a version must all pass to be promoted to this alias; an empty list lets any version in.',

@@ -12,10 +12,33 @@ export interface TrainingDataFact {
   personalDataTypes: Record<string, number>;
 }
 
+/** A succeeded evaluation of the candidate, as gates read it. */
+export interface EvaluationFact {
+  evaluationId: string;
+  finishedAt: Date;
+  examples: number;
+  metrics: Record<string, unknown>;
+  /** Candidate minus baseline, per metric, when the evaluation compared with a baseline version. */
+  differences: Record<string, { estimate: number; lower: number; upper: number; confidence: number }> | null;
+}
+
+export interface DatasetVersionRef {
+  name: string;
+  version: number;
+}
+
 /** What gates may look at; each fact is loaded once, on first use. */
 export interface GateFacts {
   candidate: ModelVersionEntity;
+  /** The version the alias points at now; null when it points nowhere. */
+  current: ModelVersionEntity | null;
   trainingData(): Promise<TrainingDataFact[]>;
+  /** The id of a dataset version of the project; null when there is no such version. */
+  datasetVersionId(ref: DatasetVersionRef): Promise<string | null>;
+  /** Dataset versions any job of the candidate's lineage trained or validated on. */
+  lineageDataVersionIds(): Promise<Set<string>>;
+  /** The candidate's latest succeeded evaluation on a dataset version, optionally against a baseline version. */
+  evaluation(datasetVersionId: string, comparedWith?: string): Promise<EvaluationFact | null>;
 }
 
 export interface GateOutcome {
