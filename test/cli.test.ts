@@ -139,6 +139,48 @@ describe('tuneforge CLI', () => {
     assert.equal(lastJson<{ version: number; family: string }>(imported).family, 'mlp');
   });
 
+  it('evaluates, promotes (exit 1 when a gate blocks) and predicts through an alias', async () => {
+    const evaluated = await cli(['evaluate', '--model', 'cli-points:1', '--dataset', 'points:1', '--json']);
+    assert.equal(evaluated.code, 0, evaluated.stderr + evaluated.stdout);
+    const evaluation = lastJson<{ status: string; result: { metrics: { accuracy: number } } }>(evaluated);
+    assert.equal(evaluation.status, 'succeeded');
+    assert.equal(typeof evaluation.result.metrics.accuracy, 'number');
+
+    const promoted = await cli(['promote', 'cli-points', 'production', '1']);
+    assert.equal(promoted.code, 0, promoted.stderr + promoted.stdout);
+    assert.match(promoted.stdout, /cli-points:production -> v1 \(promoted\)/);
+
+    const gates = await fetch(`${testApp.baseUrl}/api/v1/models/cli-points/aliases/staging/gates`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${testApp.adminKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        gates: [
+          { kind: 'evaluation_metric', dataset: { name: 'points', version: 1 }, metric: 'accuracy', op: '>', value: 1 },
+        ],
+      }),
+    });
+    assert.equal(gates.status, 200);
+    const blocked = await cli(['promote', 'cli-points', 'staging', '1']);
+    assert.equal(blocked.code, 1, blocked.stderr + blocked.stdout);
+    assert.match(blocked.stdout, /FAIL evaluation_metric: accuracy/);
+
+    const predicted = await cli([
+      'predict',
+      'cli-points',
+      '--alias',
+      'production',
+      '--input',
+      '{"x":9,"y":8}',
+      '--json',
+    ]);
+    assert.equal(predicted.code, 0, predicted.stderr + predicted.stdout);
+    const answer = lastJson<{ version: number; predictions: Array<{ label: string }> }>(predicted);
+    assert.equal(answer.version, 1);
+    assert.ok(['high', 'low'].includes(answer.predictions[0].label));
+    const noTarget = await cli(['predict', 'cli-points', '--input', '{}']);
+    assert.equal(noTarget.code, 2);
+  });
+
   it('exits 1 when the job it waits for is cancelled', async () => {
     const hold = gate.hold(2, { outputModelName: 'cli-cancelled' });
     const spec = {

@@ -14,15 +14,19 @@ import { createClient, type Client } from '../src/client/index.js';
 import {
   cancelJob,
   createDataset,
+  createEvaluation,
   createJob,
   downloadModelVersion,
   getDatasetVersionQuality,
+  getEvaluation,
   getJob,
   importModelVersion,
   listJobEvents,
+  predict,
+  promoteAlias,
   uploadDatasetVersion,
 } from '../src/sdk.gen.js';
-import type { CreateDatasetDto, CreateJobDto, JobDto, JobEventDto } from '../src/types.gen.js';
+import type { CreateDatasetDto, CreateJobDto, EvaluationDto, JobDto, JobEventDto } from '../src/types.gen.js';
 import { Output, progressBar } from './output.js';
 import { readServerSentEvents } from './sse.js';
 
@@ -56,13 +60,17 @@ const USAGE = `usage: tuneforge <command> [options]
   jobs cancel <jobId>
   models download <name> <version> [--format tar|zip] [--output file]
   models import <name> <archive>
+  evaluate --model NAME:VERSION --dataset NAME:VERSION [--baseline VERSION] [--slice-by FIELD]
+  promote <model> <alias> <version> [--force --reason TEXT]
+  predict <model> (--version N | --alias A) (--input JSON | --inputs file.jsonl)
 
 options for every command:
   --url U    the service (env TUNEFORGE_URL, default http://localhost:8080)
   --key K    an API key (env TUNEFORGE_KEY)
   --json     machine-readable output (one JSON document per line)
 
-exit codes: 0 done; 1 negative outcome (job failed or cancelled, quality below --fail-on);
+exit codes: 0 done; 1 negative outcome (job or evaluation failed or was cancelled, quality below
+            --fail-on, a promotion blocked by its gates);
             2 usage error; 3 the API refused the call or could not be reached`;
 
 const OPTIONS = {
@@ -83,6 +91,16 @@ const OPTIONS = {
   spec: { type: 'string' },
   wait: { type: 'boolean', default: false },
   output: { type: 'string', short: 'o' },
+  model: { type: 'string' },
+  dataset: { type: 'string' },
+  baseline: { type: 'string' },
+  'slice-by': { type: 'string' },
+  force: { type: 'boolean', default: false },
+  reason: { type: 'string' },
+  version: { type: 'string' },
+  alias: { type: 'string' },
+  input: { type: 'string' },
+  inputs: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 type Flags = ReturnType<typeof parse>['values'];
@@ -393,12 +411,130 @@ async function modelsImport(context: Context): Promise<number> {
   return EXIT_OK;
 }
 
+// ------------------------------------------------------------------------------------- evaluate, promote, predict
+
+/** `name:version`, the way the commands name a model or dataset version. */
+function versionRef(value: string | undefined, flag: string): { name: string; version: number } {
+  const match = /^(.+):(\d+)$/.exec(required(value, flag));
+  if (!match) {
+    throw new UsageError(`--${flag} must be NAME:VERSION`);
+  }
+  return { name: match[1], version: Number(match[2]) };
+}
+
+async function evaluate(context: Context): Promise<number> {
+  const { flags } = context;
+  const body = {
+    model: versionRef(flags.model, 'model'),
+    dataset: versionRef(flags.dataset, 'dataset'),
+    ...(flags.baseline ? { baseline: { version: integer(flags.baseline, 'baseline') } } : {}),
+    ...(flags['slice-by'] ? { sliceBy: flags['slice-by'] } : {}),
+  };
+  let evaluation: EvaluationDto = await call(createEvaluation({ client: context.client, body }));
+  context.out.line(`evaluation ${evaluation.id}: ${evaluation.status}`, { event: 'created', evaluation });
+  while (!['succeeded', 'failed', 'cancelled'].includes(evaluation.status)) {
+    const { processedRows, totalRows } = evaluation.progress;
+    context.out.live(`${totalRows ? progressBar(processedRows / totalRows) : ''} ${processedRows} rows`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    evaluation = await call(getEvaluation({ client: context.client, path: { evaluationId: evaluation.id } }));
+  }
+  const metrics = evaluation.result?.metrics ?? {};
+  const lines = [`evaluation ${evaluation.id}: ${evaluation.status}`];
+  for (const [name, value] of Object.entries(metrics)) {
+    if (typeof value === 'number') {
+      lines.push(`  ${name} ${value.toPrecision(4)}`);
+    }
+  }
+  const comparison = evaluation.result?.comparison as
+    { differences?: Record<string, { estimate: number; lower: number; upper: number }> } | null | undefined;
+  const differences = comparison?.differences ?? {};
+  for (const [name, interval] of Object.entries(differences)) {
+    lines.push(
+      `  ${name} vs baseline: ${interval.estimate.toPrecision(3)} [${interval.lower.toPrecision(3)}, ${interval.upper.toPrecision(3)}]`,
+    );
+  }
+  context.out.result(evaluation, lines.join('\n'));
+  return evaluation.status === 'succeeded' ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+async function promote(context: Context): Promise<number> {
+  const modelName = positional(context, 0, 'model');
+  const alias = positional(context, 1, 'alias');
+  const version = integer(positional(context, 2, 'version'), 'version');
+  const { flags } = context;
+  const result = await promoteAlias({
+    client: context.client,
+    path: { modelName, alias },
+    body: { version, ...(flags.force ? { force: true } : {}), ...(flags.reason ? { reason: flags.reason } : {}) },
+  });
+  const body = result.error as
+    | { code?: string; message?: string; details?: Array<{ reason?: string; passed?: boolean; kind?: string }> }
+    | undefined;
+  if (result.response?.status === 409 && body?.code === 'promotion_blocked') {
+    const lines = [`blocked: ${body.message ?? ''}`];
+    for (const detail of body.details ?? []) {
+      lines.push(`  ${detail.passed ? 'pass' : 'FAIL'} ${detail.kind ?? ''}: ${detail.reason ?? ''}`);
+    }
+    context.out.result(body, lines.join('\n'));
+    return EXIT_NEGATIVE;
+  }
+  const promotion = await call(Promise.resolve(result));
+  const lines = [`${modelName}:${alias} -> v${version} (${promotion.kind})`];
+  for (const gate of promotion.gateReport.results) {
+    lines.push(`  ${gate.passed ? 'pass' : 'FAIL'} ${gate.kind}: ${gate.detail}`);
+  }
+  context.out.result(promotion, lines.join('\n'));
+  return EXIT_OK;
+}
+
+async function predictCommand(context: Context): Promise<number> {
+  const modelName = positional(context, 0, 'model');
+  const { flags } = context;
+  if ((flags.version === undefined) === (flags.alias === undefined)) {
+    throw new UsageError('give --version or --alias');
+  }
+  let inputs: Array<Record<string, unknown>>;
+  try {
+    if (flags.input !== undefined) {
+      inputs = [JSON.parse(flags.input) as Record<string, unknown>];
+    } else {
+      const text = await readFile(required(flags.inputs, 'input or --inputs'), 'utf8');
+      inputs = text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      throw error;
+    }
+    throw new UsageError(`cannot read the inputs: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const response = await call(
+    predict({
+      client: context.client,
+      path: { modelName },
+      query: flags.version !== undefined ? { version: integer(flags.version, 'version') } : { alias: flags.alias },
+      body: { inputs },
+    }),
+  );
+  const lines = response.predictions.map((prediction) => JSON.stringify(prediction));
+  context.out.result(response, [`${modelName} v${response.version}:`, ...lines].join('\n'));
+  return EXIT_OK;
+}
+
 // ------------------------------------------------------------------------------------- main
 
 const COMMANDS: Record<string, Record<string, (context: Context) => Promise<number>>> = {
   datasets: { create: datasetsCreate, upload: datasetsUpload, quality: datasetsQuality },
   jobs: { create: jobsCreate, wait: jobsWait, logs: jobsLogs, cancel: jobsCancel },
   models: { download: modelsDownload, import: modelsImport },
+};
+/** Commands of one word. */
+const SINGLE: Record<string, (context: Context) => Promise<number>> = {
+  evaluate,
+  promote,
+  predict: predictCommand,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -411,12 +547,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const { values: flags, positionals } = parsed;
   const out = new Output(flags.json);
-  const [group, command, ...args] = positionals;
+  const single = positionals[0] !== undefined ? SINGLE[positionals[0]] : undefined;
+  const [group, command, ...args] = single ? [positionals[0], '', ...positionals.slice(1)] : positionals;
   if (flags.help || group === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return flags.help ? EXIT_OK : EXIT_USAGE;
   }
-  const run = COMMANDS[group]?.[command ?? ''];
+  const run = single ?? COMMANDS[group]?.[command ?? ''];
   if (!run) {
     process.stderr.write(`tuneforge: unknown command ${[group, command].filter(Boolean).join(' ')}\n\n${USAGE}\n`);
     return EXIT_USAGE;
